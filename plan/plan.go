@@ -71,7 +71,7 @@ type Plan struct {
 	Destroy         bool              `json:"destroy,omitempty"`
 	// Changes by address, every resource in desired ∪ prior (NoOps included, so the plan is the full
 	// picture the walker and the renderers need).
-	Changes map[string]*Change `json:"-"`
+	Changes map[string]*Change       `json:"-"`
 	Outputs map[string]*OutputChange `json:"-"`
 	// Providers is the provider configuration (source, version, config) by provider name, so an apply of
 	// a saved plan needs no document.
