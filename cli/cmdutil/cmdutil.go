@@ -3,8 +3,11 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"io"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // IOStreams are the command's standard streams. Tests inject buffers.
@@ -28,6 +31,11 @@ type Factory struct {
 	Env string
 	// Version is prov's version.
 	Version string
+	// Logger writes prov's own log (PROV_LOG, PROV_LOG_PATH); it discards everything by default.
+	Logger hclog.Logger
+	// HardStop is cancelled on the second interrupt: in-flight operations should stop at once. The
+	// first interrupt cancels the command's own context (stop scheduling, finish what is in flight).
+	HardStop context.Context
 }
 
 // Exit codes. Scripts rely on these; they are documented in the README.

@@ -1,0 +1,14 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/provhq/prov/cli/cmdutil"
+)
+
+// commands lists every subcommand of the root.
+func commands(f *cmdutil.Factory) []*cobra.Command {
+	return []*cobra.Command{
+		newCmdVersion(f),
+	}
+}
