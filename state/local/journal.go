@@ -1,0 +1,356 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/provhq/prov/state"
+)
+
+// JournalVersion is the version of the journal format this build writes and reads.
+const JournalVersion = 1
+
+// ErrJournalExists is wrapped by Create's error when a journal is already present: the last apply was
+// interrupted.
+var ErrJournalExists = errors.New("a journal of an interrupted apply exists")
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("journal writer closed")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type journalHeader struct {
+	Version int  `json:"prov_journal"`
+	Codec   bool `json:"codec"`
+}
+
+// Create starts a new journal whose first record is begin. The header and begin record appear
+// atomically (written to a temporary file, made durable, then linked into place), and creation fails
+// with ErrJournalExists if a journal is already there.
+func (b *Backend) Create(ctx context.Context, begin state.Record) (state.JournalWriter, error) {
+	name := b.path(JournalFile)
+	if begin.Kind != state.Begin {
+		return nil, fmt.Errorf("state: create journal %s: first record is %q, want %q", name, begin.Kind, state.Begin)
+	}
+	hdr, _ := json.Marshal(journalHeader{Version: JournalVersion, Codec: b.opts.Codec != nil})
+	line, err := b.encodeRecord(begin)
+	if err != nil {
+		return nil, fmt.Errorf("state: create journal %s: %w", name, err)
+	}
+	data := append(append(hdr, '\n'), line...)
+
+	f, err := os.CreateTemp(b.dir, "."+JournalFile+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("state: create journal: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: create journal %s: %w", name, err)
+	}
+	// Link, unlike rename, fails if the name exists: two applies can never both create a journal.
+	if err := os.Link(tmp, name); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("state: create journal %s: %w", name, ErrJournalExists)
+		}
+		return nil, fmt.Errorf("state: create journal: %w", err)
+	}
+	if err := syncDir(b.dir); err != nil {
+		return nil, fmt.Errorf("state: create journal: %w", err)
+	}
+	return b.openWriter(name)
+}
+
+// Open reopens the journal for appending, after cutting off a torn last record if there is one. It
+// fails with an error wrapping fs.ErrNotExist when there is no journal.
+func (b *Backend) Open(ctx context.Context) (state.JournalWriter, error) {
+	name := b.path(JournalFile)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("state: open journal: %w", err)
+	}
+	_, good, err := ParseJournal(data, name, b.opts.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("state: open journal: %w", err)
+	}
+	if good < len(data) {
+		if err := truncate(name, int64(good)); err != nil {
+			return nil, fmt.Errorf("state: open journal: cut torn record: %w", err)
+		}
+	}
+	return b.openWriter(name)
+}
+
+func truncate(name string, size int64) error {
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// Records reads the whole journal; ok is false when there is none. A torn last record is dropped.
+func (b *Backend) Records(ctx context.Context) ([]state.Record, bool, error) {
+	name := b.path(JournalFile)
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state: read journal: %w", err)
+	}
+	recs, _, err := ParseJournal(data, name, b.opts.Codec)
+	if err != nil {
+		return nil, true, fmt.Errorf("state: read journal: %w", err)
+	}
+	return recs, true, nil
+}
+
+// Remove deletes the journal; removing a missing journal is not an error.
+func (b *Backend) Remove(ctx context.Context) error {
+	if err := os.Remove(b.path(JournalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("state: remove journal: %w", err)
+	}
+	if err := syncDir(b.dir); err != nil {
+		return fmt.Errorf("state: remove journal: %w", err)
+	}
+	return nil
+}
+
+// encodeRecord returns the record's line: checksum, space, payload, newline.
+func (b *Backend) encodeRecord(rec state.Record) ([]byte, error) {
+	if rec.Time.IsZero() {
+		rec.Time = time.Now().UTC()
+	}
+	payload, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s record: %w", rec.Kind, err)
+	}
+	if b.opts.Codec != nil {
+		enc, err := b.opts.Codec.Encode(payload)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s record: codec: %w", rec.Kind, err)
+		}
+		payload = make([]byte, base64.StdEncoding.EncodedLen(len(enc)))
+		base64.StdEncoding.Encode(payload, enc)
+	}
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(payload, castagnoli))
+	line := make([]byte, 9, 10+len(payload))
+	hex.Encode(line, sum[:])
+	line[8] = ' '
+	line = append(line, payload...)
+	return append(line, '\n'), nil
+}
+
+// ParseJournal decodes a journal file's contents (name is used in errors; codec must be the one the
+// journal was written with, nil for plain). It returns the records and the length of the prefix of data
+// they occupy: a torn last record is not included, and good < len(data) then. A damaged header or a bad
+// record before the last is an error naming the file, the record number (the begin record is 1) and its
+// byte offset.
+func ParseJournal(data []byte, name string, codec state.Codec) (recs []state.Record, good int, err error) {
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 {
+		return nil, 0, fmt.Errorf("%s: the journal header is missing or cut short", name)
+	}
+	var hdr journalHeader
+	if err := json.Unmarshal(data[:nl], &hdr); err != nil || hdr.Version == 0 {
+		return nil, 0, fmt.Errorf("%s: not a prov journal (bad header line)", name)
+	}
+	if hdr.Version != JournalVersion {
+		return nil, 0, fmt.Errorf("%s: journal format version %d, this prov reads %d", name, hdr.Version, JournalVersion)
+	}
+	if hdr.Codec != (codec != nil) {
+		if hdr.Codec {
+			return nil, 0, fmt.Errorf("%s: the journal's records are encoded, and no codec is configured to decode them", name)
+		}
+		return nil, 0, fmt.Errorf("%s: the journal's records are plain, but a codec is configured", name)
+	}
+	good = nl + 1
+	for n := 1; good < len(data); n++ {
+		rest := data[good:]
+		end := bytes.IndexByte(rest, '\n')
+		if end < 0 {
+			return recs, good, nil // torn: the write of the last line did not finish
+		}
+		rec, err := decodeRecord(rest[:end], codec)
+		if err != nil {
+			if good+end+1 == len(data) {
+				return recs, good, nil // torn: the last line did not reach the disk whole
+			}
+			return nil, 0, fmt.Errorf("%s: record %d (byte %d) is corrupt: %w", name, n, good, err)
+		}
+		recs = append(recs, rec)
+		good += end + 1
+	}
+	return recs, good, nil
+}
+
+func decodeRecord(line []byte, codec state.Codec) (state.Record, error) {
+	var rec state.Record
+	if len(line) < 10 || line[8] != ' ' {
+		return rec, errors.New("malformed line")
+	}
+	var sum [4]byte
+	if _, err := hex.Decode(sum[:], line[:8]); err != nil {
+		return rec, errors.New("malformed checksum")
+	}
+	payload := line[9:]
+	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(sum[:]) {
+		return rec, errors.New("checksum mismatch")
+	}
+	if codec != nil {
+		enc := make([]byte, base64.StdEncoding.DecodedLen(len(payload)))
+		n, err := base64.StdEncoding.Decode(enc, payload)
+		if err != nil {
+			return rec, fmt.Errorf("base64: %w", err)
+		}
+		if payload, err = codec.Decode(enc[:n]); err != nil {
+			return rec, fmt.Errorf("codec: %w", err)
+		}
+	}
+	if err := json.Unmarshal(payload, &rec); err != nil {
+		return rec, err
+	}
+	if rec.Kind == "" {
+		return rec, errors.New("record has no kind")
+	}
+	return rec, nil
+}
+
+// writer appends to an open journal with group commit. Appenders queue their lines in buf; whichever
+// finds no write in flight becomes the leader, takes the whole queue, writes it with one write and one
+// fdatasync, and wakes everyone whose record that covered.
+type writer struct {
+	b    *Backend
+	name string
+	f    *os.File
+
+	mu       sync.Mutex
+	cond     sync.Cond
+	buf      []byte
+	queued   uint64 // records queued so far
+	durable  uint64 // records known durable
+	flushing bool
+	err      error // sticky: after a failed write the file's tail is unknown
+	closed   bool
+}
+
+func (b *Backend) openWriter(name string) (*writer, error) {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("state: open journal: %w", err)
+	}
+	w := &writer{b: b, name: name, f: f}
+	w.cond.L = &w.mu
+	return w, nil
+}
+
+// Append writes rec to the journal and returns once it is durable. A zero Time is set to now.
+func (w *writer) Append(rec state.Record) error {
+	line, err := w.b.encodeRecord(rec)
+	if err != nil {
+		return fmt.Errorf("state: append to %s: %w", w.name, err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return fmt.Errorf("state: append to %s: %w", w.name, ErrClosed)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	w.buf = append(w.buf, line...)
+	w.queued++
+	seq := w.queued
+	for w.durable < seq && w.err == nil {
+		if w.flushing {
+			w.cond.Wait()
+			continue
+		}
+		w.flushing = true
+		batch, upto := w.buf, w.queued
+		w.buf = nil
+		w.mu.Unlock()
+		err := w.flush(batch)
+		w.mu.Lock()
+		w.flushing = false
+		if err != nil {
+			w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
+		} else {
+			w.durable = upto
+		}
+		if w.buf == nil {
+			w.buf = batch[:0] // reuse the buffer
+		}
+		w.cond.Broadcast()
+	}
+	if w.durable >= seq {
+		return nil
+	}
+	return w.err
+}
+
+func (w *writer) flush(batch []byte) error {
+	if _, err := w.f.Write(batch); err != nil {
+		return err
+	}
+	if err := unix.Fdatasync(int(w.f.Fd())); err != nil {
+		return fmt.Errorf("fdatasync: %w", err)
+	}
+	return nil
+}
+
+// Close writes what is queued, waits for a write in flight and closes the file. Appends after Close
+// fail with ErrClosed.
+func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.flushing {
+		w.cond.Wait()
+	}
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if len(w.buf) > 0 && w.err == nil {
+		if err := w.flush(w.buf); err != nil {
+			w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
+		} else {
+			w.durable = w.queued
+		}
+		w.buf = nil
+		w.cond.Broadcast()
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("state: close %s: %w", w.name, err)
+	}
+	return w.err
+}
