@@ -26,8 +26,8 @@ func samplePlan() *Plan {
 		Changes: map[string]*Change{
 			"files.a": {
 				Addr: "files.a", Type: "local_file", Provider: "local", Action: Create,
-				After:  map[string]any{"id": value.Unknown, "path": "a", "tags": []any{"x", value.Unknown}},
-				Config: map[string]any{"path": "a", "tags": []any{"x", "${files.b.id}"}},
+				After:     map[string]any{"id": value.Unknown, "path": "a", "tags": []any{"x", value.Unknown}},
+				Config:    map[string]any{"path": "a", "tags": []any{"x", "${files.b.id}"}},
 				DependsOn: []string{"files.b"}, MonthlyCost: &cost,
 			},
 			"files.b": {
