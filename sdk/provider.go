@@ -88,10 +88,10 @@ var ErrNotFound = errors.New("object not found")
 
 var typeName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// Check reports the mistakes in the declaration: missing names or functions, attributes that are not
+// Validate reports the mistakes in the declaration: missing names or functions, attributes that are not
 // exactly one of required / optional / computed, defaults of the wrong type, and so on. NewProviderServer
-// panics with the same error; a provider's unit test can call Check directly.
-func (p *Provider) Check() error {
+// panics with the same error; a provider's unit test can call Validate directly.
+func (p *Provider) Validate() error {
 	var errs []error
 	if !typeName.MatchString(p.Name) {
 		errs = append(errs, fmt.Errorf("provider name %q: want lower case letters, digits and _", p.Name))

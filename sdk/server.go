@@ -17,9 +17,9 @@ import (
 
 // NewProviderServer returns p as a plugins.Provider that runs in this process: the engine-facing side of
 // the SDK, which ServeProvider puts behind gRPC. prov uses it for builtin providers and tests use it
-// directly. It panics if p.Check reports a mistake in the declaration.
+// directly. It panics if p.Validate reports a mistake in the declaration.
 func NewProviderServer(p *Provider) plugins.Provider {
-	if err := p.Check(); err != nil {
+	if err := p.Validate(); err != nil {
 		panic(fmt.Sprintf("sdk: provider %s: %v", p.Name, err))
 	}
 	s := &providerServer{

@@ -235,9 +235,9 @@ func TestPlan(t *testing.T) {
 		wantDiags           []pathSummary
 	}{
 		{
-			name:        "create: defaults applied, computed unknown",
-			config:      `{"name": "web", "ingress": [{"port": 22}], "password": "s3cret"}`,
-			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "fi-hel1", "ingress": [{"port": 22, "proto": "tcp"}], "password": "s3cret"}`,
+			name:          "create: defaults applied, computed unknown",
+			config:        `{"name": "web", "ingress": [{"port": 22}], "password": "s3cret"}`,
+			wantPlanned:   `{"id": "?", "ip": "?", "name": "web", "zone": "fi-hel1", "ingress": [{"port": 22, "proto": "tcp"}], "password": "s3cret"}`,
 			wantSensitive: []string{"password"},
 		},
 		{
@@ -279,9 +279,9 @@ func TestPlan(t *testing.T) {
 			config: ``,
 		},
 		{
-			name:        "invalid config",
-			config:      `{"name": 1}`,
-			wantDiags:   []pathSummary{{"name", "error: expected a string, got number"}},
+			name:      "invalid config",
+			config:    `{"name": 1}`,
+			wantDiags: []pathSummary{{"name", "error: expected a string, got number"}},
 		},
 		{
 			name:        "plan hook error",
@@ -527,7 +527,7 @@ func TestStopCancelsInFlight(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
+func TestValidateDeclaration(t *testing.T) {
 	create := func(context.Context, *Op, *Data) error { return nil }
 	tests := []struct {
 		name string
@@ -558,7 +558,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ""
-			if err := tt.p.Check(); err != nil {
+			if err := tt.p.Validate(); err != nil {
 				got = err.Error()
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
