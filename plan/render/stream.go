@@ -1,0 +1,331 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/state"
+)
+
+// UIVersion is the version of the event stream format, sent as "ui" in the first (version) event.
+const UIVersion = "1.0"
+
+// Operation names what a change_summary sums up.
+type Operation string
+
+// The operations of a change_summary.
+const (
+	OpPlan    Operation = "plan"
+	OpApply   Operation = "apply"
+	OpDestroy Operation = "destroy"
+)
+
+// Hook is what an apply or refresh event says about one resource operation.
+type Hook struct {
+	Addr   string
+	Type   string
+	Action plan.Action
+	// IDKey and IDValue name the object ("id", "00a1-web-2"), when it has an identity yet.
+	IDKey, IDValue string
+	// Elapsed is the time since the operation started.
+	Elapsed time.Duration
+	// Message and Percent are the provider's latest progress report (apply_progress); Percent 0 means
+	// none was given.
+	Message string
+	Percent int
+}
+
+// Stream writes prov's machine-readable UI: JSON lines shaped like Terraform's (`terraform plan -json`),
+// one event per line, each with @level, @message, @module "prov.ui", @timestamp and type. It is safe
+// for concurrent use; a line is never interleaved with another. The first write error stops the stream
+// and is kept for Err.
+type Stream struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+	err error
+}
+
+// NewStream returns a Stream writing to w. now is the clock for @timestamp; nil means time.Now.
+func NewStream(w io.Writer, now func() time.Time) *Stream {
+	if now == nil {
+		now = time.Now
+	}
+	return &Stream{w: w, now: now}
+}
+
+// Err returns the first error writing the stream, if any.
+func (s *Stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+const timestampLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+func (s *Stream) emit(level, typ, msg string, fields map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	ev := make(map[string]any, len(fields)+5)
+	maps.Copy(ev, fields)
+	ev["@level"] = level
+	ev["@message"] = msg
+	ev["@module"] = "prov.ui"
+	ev["@timestamp"] = s.now().Format(timestampLayout)
+	ev["type"] = typ
+	b, err := json.Marshal(ev)
+	if err != nil {
+		s.err = fmt.Errorf("render: event %s: %w", typ, err)
+		return
+	}
+	if _, err := s.w.Write(append(b, '\n')); err != nil {
+		s.err = fmt.Errorf("render: write event %s: %w", typ, err)
+	}
+}
+
+// Version is the first event: prov's version and the stream format version.
+func (s *Stream) Version(provVersion string) {
+	s.emit("info", "version", "prov "+provVersion, map[string]any{"prov": provVersion, "ui": UIVersion})
+}
+
+// Log writes a free-form informational line.
+func (s *Stream) Log(msg string) { s.emit("info", "log", msg, nil) }
+
+// Plan writes what a plan will do: a planned_change per changed resource (by address), an outputs
+// event when outputs change, and the change_summary.
+func (s *Stream) Plan(p *plan.Plan) {
+	for _, ch := range sortedChanges(p, false) {
+		s.PlannedChange(ch)
+	}
+	if ocs := outputChanges(p); len(ocs) > 0 {
+		outs := map[string]any{}
+		for _, oc := range ocs {
+			outs[oc.Name] = map[string]any{"sensitive": oc.Sensitive, "action": streamAction(oc.Action)}
+		}
+		s.emit("info", "outputs", "Outputs: "+itoa(len(outs)), map[string]any{"outputs": outs})
+	}
+	op := OpPlan
+	if p.Destroy {
+		op = OpDestroy
+	}
+	s.ChangeSummary(op, Count(p))
+}
+
+// PlannedChange writes one planned_change event.
+func (s *Stream) PlannedChange(ch *plan.Change) {
+	act := streamAction(ch.Action)
+	s.emit("info", "planned_change", ch.Addr+": Plan to "+act, map[string]any{"change": changeEvent(ch)})
+}
+
+// ResourceDrift writes a resource_drift event: the object changed outside prov since the last apply.
+func (s *Stream) ResourceDrift(ch *plan.Change) {
+	s.emit("info", "resource_drift", ch.Addr+": Drift detected ("+streamAction(ch.Action)+")",
+		map[string]any{"change": changeEvent(ch)})
+}
+
+func changeEvent(ch *plan.Change) map[string]any {
+	ev := map[string]any{"resource": resourceEvent(ch.Addr, ch.Type), "action": streamAction(ch.Action)}
+	if r := actionReason(ch, false); r != "" && ch.Action != plan.Delete {
+		ev["reason"] = r
+	}
+	return ev
+}
+
+// ChangeSummary writes the final counts of a plan or an apply.
+func (s *Stream) ChangeSummary(op Operation, c Counts) {
+	var msg string
+	switch op {
+	case OpApply:
+		msg = fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", c.Add(), c.Update, c.Remove())
+	case OpDestroy:
+		if c.Add()+c.Update == 0 {
+			msg = fmt.Sprintf("Destroy complete! Resources: %d destroyed.", c.Remove())
+		} else {
+			msg = c.Sentence("Plan")
+		}
+	default:
+		msg = c.Sentence("Plan")
+	}
+	s.emit("info", "change_summary", msg, map[string]any{"changes": map[string]any{
+		"add": c.Add(), "change": c.Update, "remove": c.Remove(), "replace": c.Replace, "import": 0,
+		"operation": string(op),
+	}})
+}
+
+// ApplyStart writes that an operation began.
+func (s *Stream) ApplyStart(h Hook) {
+	msg := h.Addr + ": " + verbs(h.Action).ing + "..." + idSuffix(h, "")
+	s.emit("info", "apply_start", msg, map[string]any{"hook": hookEvent(h, false)})
+}
+
+// ApplyProgress writes that an operation is still running.
+func (s *Stream) ApplyProgress(h Hook) {
+	msg := h.Addr + ": Still " + strings.ToLower(verbs(h.Action).ing) + "..." + idSuffix(h, elapsed(h)+" elapsed")
+	if h.Message != "" {
+		msg += " " + h.Message
+	}
+	s.emit("info", "apply_progress", msg, map[string]any{"hook": hookEvent(h, true)})
+}
+
+// ApplyComplete writes that an operation succeeded.
+func (s *Stream) ApplyComplete(h Hook) {
+	msg := h.Addr + ": " + verbs(h.Action).done + " complete after " + elapsed(h) + idSuffix(h, "")
+	s.emit("info", "apply_complete", msg, map[string]any{"hook": hookEvent(h, true)})
+}
+
+// ApplyErrored writes that an operation failed; the reason follows as a diagnostic event.
+func (s *Stream) ApplyErrored(h Hook) {
+	msg := h.Addr + ": " + verbs(h.Action).done + " errored after " + elapsed(h)
+	s.emit("error", "apply_errored", msg, map[string]any{"hook": hookEvent(h, true)})
+}
+
+// RefreshStart writes that prov began reading the current state of an object.
+func (s *Stream) RefreshStart(h Hook) {
+	s.emit("info", "refresh_start", h.Addr+": Refreshing state..."+idSuffix(h, ""),
+		map[string]any{"hook": refreshEvent(h)})
+}
+
+// RefreshComplete writes that prov read the current state of an object.
+func (s *Stream) RefreshComplete(h Hook) {
+	s.emit("info", "refresh_complete", h.Addr+": Refresh complete"+idSuffix(h, ""),
+		map[string]any{"hook": refreshEvent(h)})
+}
+
+// Diagnostic writes one error or warning.
+func (s *Stream) Diagnostic(d diag.Diagnostic) {
+	level, prefix := "error", "Error: "
+	if d.Severity == diag.Warning {
+		level, prefix = "warn", "Warning: "
+	}
+	ev := map[string]any{"severity": d.Severity.String(), "summary": d.Summary, "detail": d.Detail}
+	if d.Address != "" {
+		ev["address"] = d.Address
+	}
+	if d.Path != "" {
+		ev["path"] = d.Path
+	}
+	if d.Pos.IsValid() {
+		pos := map[string]any{"line": d.Pos.Line, "column": d.Pos.Col}
+		ev["range"] = map[string]any{"filename": d.Pos.File, "start": pos, "end": pos}
+	}
+	s.emit(level, "diagnostic", prefix+d.Summary, map[string]any{"diagnostic": ev})
+}
+
+// Diagnostics writes each diagnostic in order.
+func (s *Stream) Diagnostics(ds diag.Diagnostics) {
+	for _, d := range ds {
+		s.Diagnostic(d)
+	}
+}
+
+// Outputs writes the root outputs after an apply; sensitive values are left out.
+func (s *Stream) Outputs(outputs map[string]*state.Output) {
+	outs := make(map[string]any, len(outputs))
+	for _, n := range slices.Sorted(maps.Keys(outputs)) {
+		o := outputs[n]
+		ev := map[string]any{"sensitive": o.Sensitive}
+		if !o.Sensitive {
+			ev["value"] = cleanOutput(o.Value, false)
+		}
+		outs[n] = ev
+	}
+	s.emit("info", "outputs", "Outputs: "+itoa(len(outs)), map[string]any{"outputs": outs})
+}
+
+// resourceEvent identifies a resource as Terraform's events do.
+func resourceEvent(addr, typ string) map[string]any {
+	provider, _, _ := strings.Cut(typ, "_")
+	return map[string]any{
+		"addr": addr, "module": "", "resource": addr, "implied_provider": provider,
+		"resource_type": typ, "resource_name": name(addr), "resource_key": nil,
+	}
+}
+
+func hookEvent(h Hook, withElapsed bool) map[string]any {
+	ev := map[string]any{"resource": resourceEvent(h.Addr, h.Type), "action": streamAction(h.Action)}
+	if h.IDKey != "" {
+		ev["id_key"], ev["id_value"] = h.IDKey, h.IDValue
+	}
+	if withElapsed {
+		ev["elapsed_seconds"] = int(h.Elapsed / time.Second)
+	}
+	if h.Message != "" {
+		ev["message"] = h.Message
+	}
+	if h.Percent > 0 {
+		ev["percent"] = h.Percent
+	}
+	return ev
+}
+
+func refreshEvent(h Hook) map[string]any {
+	ev := map[string]any{"resource": resourceEvent(h.Addr, h.Type)}
+	if h.IDKey != "" {
+		ev["id_key"], ev["id_value"] = h.IDKey, h.IDValue
+	}
+	return ev
+}
+
+// streamAction is Terraform's action word in events.
+func streamAction(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return "create"
+	case plan.Update:
+		return "update"
+	case plan.Delete:
+		return "delete"
+	case plan.Read:
+		return "read"
+	case plan.DeleteThenCreate, plan.CreateThenDelete:
+		return "replace"
+	}
+	return "noop"
+}
+
+type verbPair struct{ ing, done string }
+
+// verbs are the words of Terraform's progress messages per action.
+func verbs(a plan.Action) verbPair {
+	switch a {
+	case plan.Create:
+		return verbPair{"Creating", "Creation"}
+	case plan.Update:
+		return verbPair{"Modifying", "Modifications"}
+	case plan.Delete:
+		return verbPair{"Destroying", "Destruction"}
+	case plan.Read:
+		return verbPair{"Reading", "Read"}
+	case plan.DeleteThenCreate, plan.CreateThenDelete:
+		return verbPair{"Replacing", "Replacement"}
+	}
+	return verbPair{"Checking", "Check"}
+}
+
+func elapsed(h Hook) string { return h.Elapsed.Truncate(time.Second).String() }
+
+// idSuffix is " [id=…, extra]" as Terraform appends it, or " [extra]", or nothing.
+func idSuffix(h Hook, extra string) string {
+	var parts []string
+	if h.IDKey != "" {
+		parts = append(parts, h.IDKey+"="+h.IDValue)
+	}
+	if extra != "" {
+		parts = append(parts, extra)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(parts, ", ") + "]"
+}
