@@ -31,7 +31,9 @@ type Provider struct {
 	Resources map[string]*Resource
 }
 
-// Func is the signature of every resource function.
+// Func is the signature of every resource function. A returned error becomes an error diagnostic: its
+// first line is the summary and any further lines the detail; wrap it with AttrError to point at an
+// attribute. Errors joined with errors.Join become one diagnostic each.
 type Func func(ctx context.Context, op *Op, d *Data) error
 
 // Resource declares a resource type and the functions that manage it. Every resource has a computed

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -393,7 +394,7 @@ func (d *Data) gone() error {
 }
 
 // errDiags turns a function's error into diagnostics: one per joined error, with the attribute path of
-// an AttrError.
+// an AttrError. The first line of the message is the summary, the lines after it the detail.
 func errDiags(err error) diag.Diagnostics {
 	if err == nil {
 		return nil
@@ -408,11 +409,16 @@ func errDiags(err error) diag.Diagnostics {
 		}
 		return ds
 	}
+	path, msg := "", err.Error()
 	var ae *attrError
 	if errors.As(err, &ae) {
-		return diag.Diagnostics{diag.Errorf(ae.path, "%v", ae.err)}
+		path, msg = ae.path, ae.err.Error()
 	}
-	return diag.Diagnostics{diag.Errorf("", "%v", err)}
+	d := diag.Diagnostic{Severity: diag.Error, Path: path, Summary: msg}
+	if summary, detail, ok := strings.Cut(msg, "\n"); ok {
+		d.Summary, d.Detail = summary, detail
+	}
+	return diag.Diagnostics{d}
 }
 
 // asObject returns v as a record; nil stays nil.
