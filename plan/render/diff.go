@@ -252,18 +252,27 @@ func (d *differ) list(depth int, bp, ap value.Path, b, a []any) {
 				ins = append(ins, ops[k].ai)
 			}
 		}
+		// Records and lists that take each other's place are diffed in place; the other removals come
+		// before the other additions.
+		var gone, added []int
 		for x := 0; x < max(len(dels), len(ins)); x++ {
 			switch {
 			case x < len(dels) && x < len(ins) && sameKind(b[dels[x]], a[ins[x]]):
 				d.value(depth, bp.Index(dels[x]), ap.Index(ins[x]), "", b[dels[x]], a[ins[x]], ",")
 			default:
 				if x < len(dels) {
-					d.whole(depth, markDelete, markDelete, d.before, bp.Index(dels[x]), "", b[dels[x]], ",")
+					gone = append(gone, dels[x])
 				}
 				if x < len(ins) {
-					d.whole(depth, markCreate, markCreate, d.after, ap.Index(ins[x]), "", a[ins[x]], ",")
+					added = append(added, ins[x])
 				}
 			}
+		}
+		for _, i := range gone {
+			d.whole(depth, markDelete, markDelete, d.before, bp.Index(i), "", b[i], ",")
+		}
+		for _, j := range added {
+			d.whole(depth, markCreate, markCreate, d.after, ap.Index(j), "", a[j], ",")
 		}
 	}
 }

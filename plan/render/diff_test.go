@@ -1,0 +1,217 @@
+package render
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/value"
+	"github.com/provhq/prov/plan"
+)
+
+// body renders the attribute lines of an update from before to after, without the resource header.
+func body(t *testing.T, before, after map[string]any, sens, replace []value.Path) string {
+	t.Helper()
+	ls := changeLines(&plan.Change{Addr: "x.y", Type: "t", Action: plan.Update, Before: before, After: after,
+		BeforeSensitive: sens, AfterSensitive: sens, ReplacePaths: replace})
+	var pr printer
+	pr.lines(ls[1 : len(ls)-1])
+	return pr.String()
+}
+
+func TestDiff(t *testing.T) {
+	tests := []struct {
+		name          string
+		before, after map[string]any
+		sens, replace []string
+		want          string
+	}{
+		{
+			name:   "scalars and alignment",
+			before: map[string]any{"a": 1.0, "long_name": "x", "same": true},
+			after:  map[string]any{"a": 2.5, "long_name": "y", "same": true},
+			want: `      ~ a         = 1 -> 2.5
+      ~ long_name = "x" -> "y"
+        # (1 unchanged attribute hidden)
+`,
+		},
+		{
+			name:   "added and removed attributes, null treated as absent",
+			before: map[string]any{"old": "o", "n": nil},
+			after:  map[string]any{"new": []any{}, "n": nil},
+			want: `      + new = []
+      - old = "o" -> null
+`,
+		},
+		{
+			name:   "list insertion keeps the common elements hidden",
+			before: map[string]any{"l": []any{"a", "b", "c", "d"}},
+			after:  map[string]any{"l": []any{"a", "b", "x", "c", "d"}},
+			want: `      ~ l = [
+            # (2 unchanged elements hidden)
+          + "x",
+            # (2 unchanged elements hidden)
+        ]
+`,
+		},
+		{
+			name:   "list element replaced by a value of another kind",
+			before: map[string]any{"l": []any{1.0, map[string]any{"k": "v"}}},
+			after:  map[string]any{"l": []any{2.0, "s"}},
+			want: `      ~ l = [
+          - 1,
+          - {
+              - k = "v"
+            },
+          + 2,
+          + "s",
+        ]
+`,
+		},
+		{
+			name:   "nested records and quoted keys",
+			before: map[string]any{"m": map[string]any{"a.b": map[string]any{"x": 1.0, "y": 1.0}}},
+			after:  map[string]any{"m": map[string]any{"a.b": map[string]any{"x": 2.0, "y": 1.0}}},
+			want: `      ~ m = {
+          ~ "a.b" = {
+              ~ x = 1 -> 2
+                # (1 unchanged attribute hidden)
+            }
+        }
+`,
+		},
+		{
+			name:   "record becomes unknown",
+			before: map[string]any{"m": map[string]any{"k": "v"}},
+			after:  map[string]any{"m": value.Unknown},
+			want: `      ~ m = {
+          - k = "v"
+        } -> (known after apply)
+`,
+		},
+		{
+			name:   "scalar becomes a list",
+			before: map[string]any{"v": "a"},
+			after:  map[string]any{"v": []any{"a"}},
+			want: `      - v = "a"
+      + v = [
+          + "a",
+        ]
+`,
+		},
+		{
+			name:    "forces replacement inside a nested record",
+			before:  map[string]any{"disk": map[string]any{"size": 10.0, "tier": "hdd"}},
+			after:   map[string]any{"disk": map[string]any{"size": 20.0, "tier": "ssd"}},
+			replace: []string{"disk.tier"},
+			want: `      ~ disk = {
+          ~ size = 10 -> 20
+          ~ tier = "hdd" -> "ssd" # forces replacement
+        }
+`,
+		},
+		{
+			name:   "sensitive record changed, only the marker shown",
+			before: map[string]any{"s": map[string]any{"k": "old"}, "id": "i-1"},
+			after:  map[string]any{"s": map[string]any{"k": "new"}, "id": "i-1"},
+			sens:   []string{"s"},
+			want: `        id = "i-1"
+      ~ s  = (sensitive value)
+`,
+		},
+		{
+			name:   "sensitive value unchanged is hidden",
+			before: map[string]any{"s": "same", "v": 1.0},
+			after:  map[string]any{"s": "same", "v": 2.0},
+			sens:   []string{"s"},
+			want: `      ~ v = 1 -> 2
+        # (1 unchanged attribute hidden)
+`,
+		},
+		{
+			name:   "strings are escaped",
+			before: map[string]any{"s": "line\none"},
+			after:  map[string]any{"s": "tab\t\"q\""},
+			want: `      ~ s = "line\none" -> "tab\t\"q\""
+`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := body(t, tt.before, tt.after, paths_(t, tt.sens...), paths_(t, tt.replace...))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("diff (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCompareAddr(t *testing.T) {
+	in := []string{"web-10", "web-2", "a.b", "web-02", "a", "web-1x", "web-1", "b"}
+	want := []string{"a", "a.b", "b", "web-1", "web-1x", "web-2", "web-02", "web-10"}
+	got := slices.Clone(in)
+	slices.SortFunc(got, compareAddr)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func TestCountsSentence(t *testing.T) {
+	tests := []struct {
+		c    Counts
+		want string
+	}{
+		{Counts{}, "Plan: 0 to add, 0 to change, 0 to destroy."},
+		{Counts{Create: 2, Update: 1, Delete: 1}, "Plan: 2 to add, 1 to change, 1 to destroy."},
+		{Counts{Create: 1, Replace: 1, Read: 4}, "Plan: 2 to add, 0 to change, 1 to destroy (1 replacement)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.c.Sentence("Plan")); diff != "" {
+				t.Error(diff)
+			}
+		})
+	}
+}
+
+// TestMarkdownLimits renders the long plan under several limits: every comment fits, says what was
+// cut, and is the same on every run.
+func TestMarkdownLimits(t *testing.T) {
+	p := longPlan(600)
+	for _, limit := range []int{3000, 20000, GitHubCommentLimit} {
+		t.Run(itoa(limit), func(t *testing.T) {
+			got := Markdown(p, MarkdownOptions{ID: "pr-1", MaxLength: limit})
+			if len(got) > limit {
+				t.Errorf("comment is %d bytes, limit %d", len(got), limit)
+			}
+			if !strings.Contains(got, "This comment was truncated") || !strings.Contains(got, "artifacts") {
+				t.Errorf("truncated comment lacks the note:\n%s", got[max(0, len(got)-400):])
+			}
+			if strings.Count(got, "```diff")*2 != strings.Count(got, "```") {
+				t.Error("a diff fence was cut in half")
+			}
+			if again := Markdown(p, MarkdownOptions{ID: "pr-1", MaxLength: limit}); again != got {
+				t.Error("two renderings of the same plan differ")
+			}
+		})
+	}
+	small := Markdown(p, MarkdownOptions{MaxLength: 3000})
+	if !strings.Contains(small, "table rows") {
+		t.Errorf("at 3,000 bytes the note should say table rows were cut:\n%s", small[max(0, len(small)-400):])
+	}
+	if !strings.HasPrefix(small, "<!-- prov-plan: default -->") {
+		t.Error("empty ID should give the default marker")
+	}
+}
+
+// TestMarkdownFence checks that a value holding backticks cannot close the diff block.
+func TestMarkdownFence(t *testing.T) {
+	p := &plan.Plan{Changes: map[string]*plan.Change{"x.y": {Addr: "x.y", Type: "t", Action: plan.Create,
+		After: map[string]any{"s": "```` and ``` inside"}}}}
+	got := Markdown(p, MarkdownOptions{})
+	if !strings.Contains(got, "\n`````diff\n") {
+		t.Errorf("fence not lengthened past the value's backticks:\n%s", got)
+	}
+}
