@@ -215,3 +215,17 @@ func TestMarkdownFence(t *testing.T) {
 		t.Errorf("fence not lengthened past the value's backticks:\n%s", got)
 	}
 }
+
+// TestMarkdownHugeWarning checks the limit holds even when the warning alone is longer than it.
+func TestMarkdownHugeWarning(t *testing.T) {
+	p := &plan.Plan{Changes: map[string]*plan.Change{}}
+	for i := range 30 {
+		addr := "x.r" + itoa(i)
+		p.Changes[addr] = &plan.Change{Addr: addr, Type: "t", Action: plan.Delete, Reason: strings.Repeat("why ", 100),
+			Before: map[string]any{"a": 1.0}}
+	}
+	got := Markdown(p, MarkdownOptions{MaxLength: 2000})
+	if len(got) > 2000 || !strings.Contains(got, "truncated") {
+		t.Errorf("comment is %d bytes (limit 2,000), truncated note present: %v", len(got), strings.Contains(got, "truncated"))
+	}
+}

@@ -17,12 +17,17 @@ type MarkdownOptions struct {
 	// ID names the plan in the marker line `<!-- prov-plan: ID -->`, so CI can find and update its one
 	// sticky comment instead of adding new ones; "" means "default".
 	ID string
-	// MaxLength is the most bytes the comment may have; 0 means GitHubCommentLimit.
+	// MaxLength is the most bytes the comment may have; 0 means GitHubCommentLimit. Values below
+	// 2,000 are raised to it: the summary and the warning always fit in that.
 	MaxLength int
 }
 
-// markdownReserve is room kept for the truncation note.
-const markdownReserve = 600
+// markdownReserve is room kept for the truncation note; minMarkdownLength is the smallest limit, room
+// enough for the summary, the warning (it lists at most 20 resources) and the note.
+const (
+	markdownReserve   = 600
+	minMarkdownLength = 2000
+)
 
 // mdSection is an action's table and details, in the order a reviewer should read them: what is lost
 // first.
@@ -50,6 +55,7 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 	if limit <= 0 {
 		limit = GitHubCommentLimit
 	}
+	limit = max(limit, minMarkdownLength)
 	changes := sortedChanges(p, false)
 	outputs := outputChanges(p)
 	c := Count(p)
@@ -125,9 +131,19 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 		}
 	}
 	if doc.rowsCut > 0 || doc.diffsCut > 0 {
+		if !strings.HasSuffix(doc.b.String(), "\n\n") {
+			doc.b.WriteString("\n")
+		}
 		doc.b.WriteString(truncationNote(limit, doc.rowsCut, doc.diffsCut))
 	}
-	return doc.b.String()
+	out := doc.b.String()
+	if len(out) > limit {
+		// Only the summary and warning are there (no part is added past the budget), and they have no
+		// fences: cut them at a line end, and say so.
+		note := truncationNote(limit, doc.rowsCut, doc.diffsCut)
+		out = out[:strings.LastIndexByte(out[:limit-len(note)-1], '\n')+1] + "\n" + note
+	}
+	return out
 }
 
 // mdBudget builds a comment up to a byte limit. Once one part does not fit, no later part is added
