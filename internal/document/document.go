@@ -61,10 +61,11 @@ type Lifecycle struct {
 
 // Output is a root output.
 type Output struct {
-	Name       string
-	Value      any // as written, may hold references
-	Sensitive  bool
-	References []Reference
+	Name        string
+	Value       any // as written, may hold references
+	Sensitive   bool
+	Description string
+	References  []Reference
 }
 
 // Reference is one ${ADDR.attr.path} found in a string: Addr is the longest prefix that names a resource,

@@ -1,0 +1,158 @@
+package document
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/provhq/prov/internal/diag"
+)
+
+// NickelFunc evaluates a Nickel file and returns the exported JSON and, when it knows them, the source
+// position of each value by data path (value.Path.String form: `resources["files.motd"].config.path`).
+// An error that wraps diag.Diagnostics (diag.Diagnostics.Err) is reported as those diagnostics.
+type NickelFunc func(path string) (json []byte, positions map[string]diag.Pos, err error)
+
+// LoadOptions configure Load.
+type LoadOptions struct {
+	// Nickel evaluates .ncl files; the CLI fills it with prov's evaluator (or PROV_NICKEL's binary).
+	Nickel NickelFunc
+}
+
+// Load reads the document at path: a .json file, a .ncl file (evaluated by opts.Nickel), or a directory
+// holding main.ncl or, failing that, main.json. It returns the document and every problem found; the
+// document is nil when there are errors.
+func Load(path string, opts LoadOptions) (*Document, diag.Diagnostics) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, diag.Diagnostics{loadError(path, err)}
+	}
+	if fi.IsDir() {
+		found := ""
+		for _, name := range []string{"main.ncl", "main.json"} {
+			if _, err := os.Stat(filepath.Join(path, name)); err == nil {
+				found = filepath.Join(path, name)
+				break
+			}
+		}
+		if found == "" {
+			return nil, diag.Diagnostics{{
+				Severity: diag.Error,
+				Summary:  fmt.Sprintf("no configuration in %s", path),
+				Detail:   "prov reads main.ncl (or main.json) from the working directory; choose another file with -config FILE.",
+			}}
+		}
+		path = found
+	}
+	switch filepath.Ext(path) {
+	case ".json":
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, diag.Diagnostics{loadError(path, err)}
+		}
+		return Parse(data, path, nil)
+	case ".ncl":
+		if opts.Nickel == nil {
+			return nil, diag.Diagnostics{{
+				Severity: diag.Error,
+				Pos:      diag.Pos{File: path},
+				Summary:  "prov's Nickel evaluator is not available in this build",
+				Detail:   "Export the configuration to JSON (nickel export --format json " + path + " > main.json) and use that, or set PROV_NICKEL to a nickel binary.",
+			}}
+		}
+		data, positions, err := opts.Nickel(path)
+		if err != nil {
+			ds := diag.FromError(err)
+			for i := range ds {
+				if !ds[i].Pos.IsValid() && ds[i].Path == "" {
+					ds[i].Pos = diag.Pos{File: path}
+				}
+			}
+			return nil, ds
+		}
+		if positions == nil {
+			positions = map[string]diag.Pos{"": {File: path}}
+		}
+		return Parse(data, path, positions)
+	}
+	return nil, diag.Diagnostics{{
+		Severity: diag.Error,
+		Pos:      diag.Pos{File: path},
+		Summary:  "unsupported configuration file",
+		Detail:   "prov reads .ncl (Nickel) and .json documents.",
+	}}
+}
+
+func loadError(path string, err error) diag.Diagnostic {
+	d := diag.Diagnostic{Severity: diag.Error, Pos: diag.Pos{File: path}, Summary: "cannot read the configuration: " + err.Error()}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		d.Summary = "cannot read the configuration: " + pe.Err.Error()
+	}
+	return d
+}
+
+// Parse reads a document from its JSON. filename names it in positions. positions maps data paths
+// (value.Path.String form) to source positions; when nil, they are computed from the JSON itself.
+func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Document, diag.Diagnostics) {
+	var root any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, diag.Diagnostics{syntaxError(filename, data, err)}
+	}
+	if dec.More() {
+		off := int(dec.InputOffset())
+		return nil, diag.Diagnostics{{Severity: diag.Error, Pos: newLineIndex(filename, data).pos(off),
+			Summary: "invalid JSON: more than one value in the document"}}
+	}
+	if positions == nil {
+		positions = jsonPositions(filename, data)
+	}
+	l := &loader{positions: positions}
+	doc := l.document(root)
+	// Read top to bottom, like the file.
+	slices.SortStableFunc(l.diags, func(a, b diag.Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	if l.diags.HasErrors() {
+		return nil, l.diags
+	}
+	doc.Digest = Digest(root)
+	doc.Source = positions
+	return doc, l.diags
+}
+
+func syntaxError(filename string, data []byte, err error) diag.Diagnostic {
+	d := diag.Diagnostic{Severity: diag.Error, Pos: diag.Pos{File: filename}, Summary: "invalid JSON: " + err.Error()}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		d.Pos = newLineIndex(filename, data).pos(int(se.Offset) - 1)
+	case errors.As(err, &te):
+		d.Pos = newLineIndex(filename, data).pos(int(te.Offset))
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		d.Pos = newLineIndex(filename, data).pos(len(data))
+		d.Summary = "invalid JSON: unexpected end of input"
+	}
+	return d
+}
+
+// Digest returns the SHA-256 (hex) of the canonical JSON of v: keys sorted, no insignificant space.
+func Digest(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("document: digest of a non-JSON value: %v", err)) // v came from decoded JSON
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
