@@ -10,5 +10,9 @@ import (
 func commands(f *cmdutil.Factory) []*cobra.Command {
 	return []*cobra.Command{
 		newCmdVersion(f),
+		newCmdPlugin(),
+		newCmdState(f),
+		newCmdForceUnlock(f),
+		newCmdOutput(f),
 	}
 }
