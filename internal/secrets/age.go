@@ -12,7 +12,11 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/provhq/prov/state"
 )
+
+var _ state.Codec = (*AgeCodec)(nil)
 
 // Sentinel errors of AgeCodec.Decode; the returned errors wrap them.
 var (

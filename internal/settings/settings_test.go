@@ -60,7 +60,7 @@ func TestLoad(t *testing.T) {
 			want: map[string]Value{
 				"core.parallelism": {int64(10), DefaultsOrigin},
 				"paths.base":       {"$TMP/proj", "project directory"},
-				"state.path":       {"prov.state.json", DefaultsOrigin},
+				"state.dir":        {"", DefaultsOrigin},
 			},
 		},
 		{
@@ -84,13 +84,13 @@ func TestLoad(t *testing.T) {
 		{
 			name: "workspace prov.toml overrides the project's",
 			files: map[string]string{
-				"proj/prov.toml":    "[core]\nparallelism = 3\n[state]\npath = 'a.json'\n",
+				"proj/prov.toml":    "[core]\nparallelism = 3\n[state]\ndir = 'st'\n",
 				"proj/ws/prov.toml": "[core]\nparallelism = 7\n",
 			},
 			ws: true,
 			want: map[string]Value{
 				"core.parallelism": {int64(7), "$TMP/proj/ws/prov.toml"},
-				"state.path":       {"a.json", "$TMP/proj/prov.toml"},
+				"state.dir":        {"st", "$TMP/proj/prov.toml"},
 			},
 		},
 		{
@@ -166,13 +166,13 @@ func TestLoad(t *testing.T) {
 		{
 			name: "interpolation cycle and unknown names name the key and file",
 			files: map[string]string{"proj/prov.toml": "[log]\npath = '{{nickel.binary}}'\n[nickel]\nbinary = '{{log.path}}'\n" +
-				"[orchestrator]\naddress = '{{env.NOPE}}:1'\n[state]\npath = '{{state.pth}}'\n"},
+				"[orchestrator]\naddress = '{{env.NOPE}}:1'\n[state]\ndir = '{{state.dri}}'\n"},
 			flags: map[string]string{"secrets.age_recipients": "{{now.tomorrow}}"},
 			diags: []string{
 				`$TMP/proj/prov.toml: error: log.path: interpolation cycle: log.path → nickel.binary → log.path`,
 				`$TMP/proj/prov.toml: error: orchestrator.address: {{env.NOPE}}: environment variable NOPE is not set`,
 				`error: secrets.age_recipients: {{now.tomorrow}}: unknown name; {{now.date}} and {{now.timestamp}} are known (set by flag)`,
-				`$TMP/proj/prov.toml: error: state.path: {{state.pth}}: unknown name; did you mean {{state.path}}?`,
+				`$TMP/proj/prov.toml: error: state.dir: {{state.dri}}: unknown name; did you mean {{state.dir}}?`,
 			},
 		},
 		{
@@ -269,7 +269,7 @@ binary = "bin/nickel"
 path = ["plugins", "/opt/prov"]
 trusted_keys = ["k"]
 [state]
-path = "s.json"
+dir = "st"
 lock_timeout = "90s"
 encryption_identity_file = "keys/state.txt"
 [secrets]
@@ -298,7 +298,7 @@ address = "0.0.0.0:9000"
 		s.State(), s.LockTimeout(), s.StateEncryption(), s.StateEncryption().Enabled(), s.SecretsRecipients(), s.OrchestratorAddress()}
 	want := typed{32, "debug", filepath.Join(tmp, "logs/prov.log"), filepath.Join(tmp, "bin/nickel"),
 		[]string{filepath.Join(tmp, "plugins"), "/opt/prov"}, []string{"k"},
-		StateBackend{Type: "local", Path: "s.json"}, 90 * time.Second,
+		StateBackend{Type: "local", Dir: "st"}, 90 * time.Second,
 		Encryption{Recipients: []string{}, IdentityFile: filepath.Join(tmp, "keys/state.txt")}, true,
 		[]string{"age1xyz"}, "0.0.0.0:9000"}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -38,9 +38,6 @@ func (s *Settings) check() diag.Diagnostics {
 	if b := s.str("state.backend"); !slices.Contains(Backends, b) {
 		bad("state.backend", "unsupported backend %q; supported: %s", b, strings.Join(Backends, ", "))
 	}
-	if s.str("state.path") == "" {
-		bad("state.path", "must not be empty")
-	}
 	if d, err := time.ParseDuration(s.str("state.lock_timeout")); err != nil || d < 0 {
 		bad("state.lock_timeout", "must be a duration such as \"30s\" or \"2m\", found %q", s.str("state.lock_timeout"))
 	}
@@ -113,13 +110,14 @@ func (s *Settings) TrustedKeys() []string { return s.list("plugins.trusted_keys"
 type StateBackend struct {
 	// Type is the backend: "local".
 	Type string
-	// Path is the local backend's state file, relative to the workspace's state directory unless absolute.
-	Path string
+	// Dir is the local backend's directory as configured: relative to the workspace's directory unless
+	// absolute; "" means the workspace's directory itself.
+	Dir string
 }
 
 // State returns the state backend settings.
 func (s *Settings) State() StateBackend {
-	return StateBackend{Type: s.str("state.backend"), Path: s.str("state.path")}
+	return StateBackend{Type: s.str("state.backend"), Dir: s.str("state.dir")}
 }
 
 // LockTimeout is state.lock_timeout: how long to wait for the state lock.
