@@ -1,0 +1,228 @@
+package eval
+
+import (
+	"math/big"
+
+	"github.com/provhq/prov/internal/nickel/ast"
+	"github.com/provhq/prov/internal/nickel/source"
+)
+
+func (m *Machine) evalBinOp(n *ast.BinOp, env *Env) Value {
+	switch n.Op {
+	case "&&", "||":
+		l := m.Eval(n.L, env)
+		b, ok := l.(bool)
+		if !ok {
+			Failf("EvalError::NAryPrimopTypeError", n.L.Span(), "type error: `%s` expects a Bool, got %s", n.Op, TypeName(l))
+		}
+		if (n.Op == "&&") != b {
+			return b
+		}
+		r := m.Eval(n.R, env)
+		if _, ok := r.(bool); !ok {
+			Failf("EvalError::NAryPrimopTypeError", n.R.Span(), "type error: `%s` expects a Bool, got %s", n.Op, TypeName(r))
+		}
+		return r
+	case "|>":
+		return m.Apply(m.Eval(n.R, env), m.thunk(n.L, env), n.Pos)
+	case "&":
+		l := m.Eval(n.L, env)
+		r := m.Eval(n.R, env)
+		return m.Merge(l, r, n.Pos, n.L.Span(), n.R.Span())
+	}
+	l := m.Eval(n.L, env)
+	r := m.Eval(n.R, env)
+	return m.BinOp(n.Op, l, r, n.Pos, n.L.Span(), n.R.Span())
+}
+
+// BinOp applies a strict binary operator.
+func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Value {
+	switch op {
+	case "==":
+		return m.Equal(l, r, at)
+	case "!=":
+		return !m.Equal(l, r, at)
+	case "++":
+		ls, ok1 := l.(string)
+		rs, ok2 := r.(string)
+		if !ok1 {
+			typeErr(op, "String", l, lspan)
+		}
+		if !ok2 {
+			typeErr(op, "String", r, rspan)
+		}
+		return ls + rs
+	case "@":
+		la, ok1 := l.(*Array)
+		ra, ok2 := r.(*Array)
+		if !ok1 {
+			typeErr(op, "Array", l, lspan)
+		}
+		if !ok2 {
+			typeErr(op, "Array", r, rspan)
+		}
+		out := make([]*Thunk, 0, len(la.Elems)+len(ra.Elems))
+		return &Array{Elems: append(append(out, la.Elems...), ra.Elems...)}
+	}
+	x, ok1 := l.(*big.Rat)
+	y, ok2 := r.(*big.Rat)
+	if !ok1 {
+		typeErr(op, "Number", l, lspan)
+	}
+	if !ok2 {
+		typeErr(op, "Number", r, rspan)
+	}
+	switch op {
+	case "+":
+		return new(big.Rat).Add(x, y)
+	case "-":
+		return new(big.Rat).Sub(x, y)
+	case "*":
+		return new(big.Rat).Mul(x, y)
+	case "/":
+		if y.Sign() == 0 {
+			Failf("EvalError::Other", at, "division by zero")
+		}
+		return new(big.Rat).Quo(x, y)
+	case "%":
+		if y.Sign() == 0 {
+			Failf("EvalError::Other", at, "division by zero")
+		}
+		// x - y * trunc(x / y)
+		q := new(big.Rat).Quo(x, y)
+		t := new(big.Int).Quo(q.Num(), q.Denom())
+		return new(big.Rat).Sub(x, new(big.Rat).Mul(y, new(big.Rat).SetInt(t)))
+	case "<":
+		return x.Cmp(y) < 0
+	case "<=":
+		return x.Cmp(y) <= 0
+	case ">":
+		return x.Cmp(y) > 0
+	case ">=":
+		return x.Cmp(y) >= 0
+	}
+	Failf("EvalError::Other", at, "unknown operator %s", op)
+	return nil
+}
+
+func typeErr(op, want string, got Value, at source.Span) {
+	Failf("EvalError::NAryPrimopTypeError", at, "type error: `%s` expects a %s, got %s", op, want, TypeName(got))
+}
+
+// Equal compares two values structurally, forcing them as needed.
+func (m *Machine) Equal(a, b Value, at source.Span) bool {
+	switch x := a.(type) {
+	case nil, bool, string, *big.Rat:
+		return isPrimitive(b) && m.equalPrim(a, b)
+	case *Enum:
+		y, ok := b.(*Enum)
+		if !ok || x.Tag != y.Tag || (x.Arg == nil) != (y.Arg == nil) {
+			return false
+		}
+		return x.Arg == nil || m.Equal(m.Force(x.Arg), m.Force(y.Arg), at)
+	case *Array:
+		y, ok := b.(*Array)
+		if !ok {
+			if isFunc(b) {
+				break
+			}
+			return false
+		}
+		if len(x.Elems) != len(y.Elems) {
+			return false
+		}
+		for i := range x.Elems {
+			if !m.Equal(m.Force(x.Elems[i]), m.Force(y.Elems[i]), at) {
+				return false
+			}
+		}
+		return true
+	case *Record:
+		y, ok := b.(*Record)
+		if !ok {
+			if isFunc(b) {
+				break
+			}
+			return false
+		}
+		xk, yk := x.visibleKeys(), y.visibleKeys()
+		if len(xk) != len(yk) {
+			return false
+		}
+		for i, k := range xk {
+			if yk[i] != k {
+				return false
+			}
+			xv, yv := x.Fields[k].Val, y.Fields[k].Val
+			if xv == nil || yv == nil {
+				if xv != yv {
+					m.Force(m.selectField(x, k, at, at))
+					m.Force(m.selectField(y, k, at, at))
+				}
+				continue
+			}
+			if !m.Equal(m.Force(xv), m.Force(yv), at) {
+				return false
+			}
+		}
+		return true
+	}
+	if isFunc(a) || isFunc(b) || !isPrimitive(b) {
+		if _, ok := a.(*Label); !ok {
+			Failf("EvalError::IncomparableValues", at, "cannot compare values for equality: %s and %s", TypeName(a), TypeName(b))
+		}
+	}
+	return false
+}
+
+func isFunc(v Value) bool {
+	switch v.(type) {
+	case *Closure, *MatchFn, *Builtin, *Contract:
+		return true
+	}
+	return false
+}
+
+// visibleKeys are the fields that count for equality and export: optional fields without a value are
+// absent.
+func (r *Record) visibleKeys() []string {
+	keys := r.Keys()
+	for _, k := range keys {
+		if f := r.Fields[k]; f.Optional && f.Def == nil {
+			out := make([]string, 0, len(keys))
+			for _, k := range keys {
+				if f := r.Fields[k]; !(f.Optional && f.Def == nil) {
+					out = append(out, k)
+				}
+			}
+			return out
+		}
+	}
+	return keys
+}
+
+// VisibleKeys returns the field names that have a value or are required, in byte order: optional fields
+// without a value are omitted.
+func (r *Record) VisibleKeys() []string { return r.visibleKeys() }
+
+// DeepForce evaluates v and everything inside it.
+func (m *Machine) DeepForce(v Value) {
+	switch v := v.(type) {
+	case *Array:
+		for _, e := range v.Elems {
+			m.DeepForce(m.Force(e))
+		}
+	case *Record:
+		for _, k := range v.visibleKeys() {
+			f := v.Fields[k]
+			if f.Val == nil {
+				m.Force(m.selectField(v, k, f.Span, f.Span))
+			}
+			m.DeepForce(m.Force(f.Val))
+		}
+	case *Enum:
+		if v.Arg != nil {
+			m.DeepForce(m.Force(v.Arg))
+		}
+	}
+}

@@ -1,0 +1,363 @@
+package eval
+
+import (
+	"math/big"
+	"strconv"
+
+	"github.com/provhq/prov/internal/nickel/ast"
+	"github.com/provhq/prov/internal/nickel/source"
+)
+
+func formatFloatPlain(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// evalRecord builds a record from a literal: fields become definitions closed over the record itself.
+func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
+	fields := make(map[string]*Field, len(n.Fields))
+	// the record's own static top-level names are in scope for every field
+	scope := &scopeSet{names: make(map[string]bool, len(n.Fields))}
+	for _, f := range n.Fields {
+		if lit, ok := f.Path[0].(*ast.StrLit); ok {
+			scope.names[lit.Text] = true
+		}
+	}
+	for _, inc := range n.Includes {
+		t := env.lookup(inc.Name)
+		if t == nil {
+			t = m.Globals.lookup(inc.Name)
+		}
+		if t == nil {
+			Failf("EvalError::UnboundIdentifier", inc.Pos, "unbound identifier `%s`", inc.Name)
+		}
+		m.addField(fields, inc.Name, &Field{Def: valueDef{t}, Span: inc.Pos, Priority: Priority{Kind: PrioNumeric}}, inc.Pos)
+	}
+	for _, f := range n.Fields {
+		name := m.fieldName(f.Path[0], env)
+		if len(f.Path) == 1 {
+			m.addField(fields, name, m.fieldFromAST(f, env, scope), f.Pos)
+			continue
+		}
+		// a.b.c = v is a = { b.c = v }, merged with the other definitions of a
+		inner := &ast.Record{At: f.At, Fields: []*ast.Field{{At: f.At, Path: f.Path[1:], Annot: f.Annot, Value: f.Value}}}
+		m.addField(fields, name, &Field{
+			Def:      exprDef{Expr: inner, Env: env, Scope: scope},
+			Span:     f.Path[0].Span(),
+			Priority: Priority{Kind: PrioNumeric},
+		}, f.Pos)
+	}
+	r := m.close(fields)
+	r.Open = n.Open
+	return r
+}
+
+// addField adds a field definition, merging piecewise definitions of the same name.
+func (m *Machine) addField(fields map[string]*Field, name string, f *Field, at source.Span) {
+	if prev, ok := fields[name]; ok {
+		fields[name] = mergeFields(prev, f, at)
+		return
+	}
+	fields[name] = f
+}
+
+func (m *Machine) fieldFromAST(f *ast.Field, env *Env, scope *scopeSet) *Field {
+	out := &Field{Span: f.Pos, Priority: Priority{Kind: PrioNumeric}}
+	if f.Value != nil {
+		out.Def = exprDef{Expr: f.Value, Env: env, Scope: scope}
+	}
+	a := f.Annot
+	if a == nil {
+		return out
+	}
+	out.Doc = a.Doc
+	out.Optional = a.Optional
+	out.NotExported = a.NotExported
+	switch {
+	case a.Default:
+		out.Priority = Priority{Kind: PrioDefault}
+	case a.Force:
+		out.Priority = Priority{Kind: PrioForce}
+	case a.Priority != nil:
+		out.Priority = Priority{Kind: PrioNumeric, N: a.Priority}
+	}
+	name := ""
+	if lit, ok := f.Path[len(f.Path)-1].(*ast.StrLit); ok {
+		name = lit.Text
+	}
+	if a.Type != nil {
+		out.Type = &PendingContract{Def: exprDef{Expr: a.Type, Env: env, Scope: scope},
+			Label: &Label{Span: a.Type.Span(), TypeText: a.Type.Span().Text(), Path: name, ValueSpan: valueSpan(f)}}
+	}
+	for _, c := range a.Contracts {
+		out.Contracts = append(out.Contracts, &PendingContract{Def: exprDef{Expr: c, Env: env, Scope: scope},
+			Label: &Label{Span: c.Span(), TypeText: c.Span().Text(), Path: name, ValueSpan: valueSpan(f)}})
+	}
+	return out
+}
+
+func valueSpan(f *ast.Field) source.Span {
+	if f.Value != nil {
+		return f.Value.Span()
+	}
+	return f.Pos
+}
+
+// mergeFields merges two definitions of one field (from a merge or piecewise definitions).
+func mergeFields(a, b *Field, at source.Span) *Field {
+	out := &Field{
+		Doc:         a.Doc,
+		Optional:    a.Optional && b.Optional,
+		NotExported: a.NotExported || b.NotExported,
+		Type:        a.Type,
+		Span:        a.Span,
+	}
+	if b.Doc != nil {
+		out.Doc = b.Doc
+	}
+	if out.Type == nil {
+		out.Type = b.Type
+	} else if b.Type != nil {
+		out.Contracts = append(out.Contracts, b.Type)
+	}
+	out.Contracts = append(append(out.Contracts, a.Contracts...), b.Contracts...)
+	switch {
+	case a.Def == nil:
+		out.Def, out.Priority, out.Span = b.Def, b.Priority, b.Span
+		if b.Def == nil {
+			out.Priority = maxPrio(a.Priority, b.Priority)
+			out.Span = a.Span
+		}
+	case b.Def == nil:
+		out.Def, out.Priority = a.Def, a.Priority
+	default:
+		switch c := a.Priority.cmp(b.Priority); {
+		case c > 0:
+			out.Def, out.Priority = a.Def, a.Priority
+		case c < 0:
+			out.Def, out.Priority, out.Span = b.Def, b.Priority, b.Span
+		default:
+			out.Def, out.Priority = mergeDef{L: a.Def, R: b.Def, At: at}, a.Priority
+		}
+	}
+	return out
+}
+
+func maxPrio(a, b Priority) Priority {
+	if a.cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// close makes a record from field definitions: every field value is computed against this record.
+func (m *Machine) close(fields map[string]*Field) *Record {
+	self := make(map[string]*Thunk, len(fields))
+	r := &Record{Fields: fields}
+	envCache := map[envKey]*Env{}
+	for name, f := range fields {
+		f := f
+		name := name
+		if f.Def == nil {
+			continue
+		}
+		f.Val = m.closeField(f, name, self, envCache)
+		self[name] = f.Val
+	}
+	for name, f := range fields {
+		if f.Def == nil {
+			fname, fspan := name, f.Span
+			self[name] = Lazy(f.Span, func() Value {
+				e := source.Errorf("EvalError::MissingFieldDef", fspan, "missing definition for `%s`", fname)
+				Fail(e)
+				return nil
+			})
+		}
+	}
+	return r
+}
+
+type envKey struct {
+	env   *Env
+	scope *scopeSet
+}
+
+func (m *Machine) scopeEnv(d exprDef, self map[string]*Thunk, cache map[envKey]*Env) *Env {
+	if d.Scope == nil {
+		return d.Env
+	}
+	k := envKey{d.Env, d.Scope}
+	if e, ok := cache[k]; ok {
+		return e
+	}
+	e := &Env{parent: d.Env, rec: self, scope: d.Scope}
+	cache[k] = e
+	return e
+}
+
+func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cache map[envKey]*Env) *Thunk {
+	t := m.closeDef(f.Def, self, cache, f.Span)
+	if f.Type == nil && len(f.Contracts) == 0 {
+		return t
+	}
+	cs := f.Contracts
+	if f.Type != nil {
+		cs = append([]*PendingContract{f.Type}, cs...)
+	}
+	inner := t
+	return Lazy(f.Span, func() Value {
+		v := inner
+		for _, c := range cs {
+			ct := m.closeDef(c.Def, self, cache, c.Label.Span)
+			lbl := c.Label
+			if lbl.Path == "" {
+				lbl = lbl.clone()
+				lbl.Path = name
+			}
+			v = m.ApplyContract(m.Force(ct), lbl, v)
+		}
+		return m.Force(v)
+	})
+}
+
+func (m *Machine) closeDef(d Def, self map[string]*Thunk, cache map[envKey]*Env, span source.Span) *Thunk {
+	switch d := d.(type) {
+	case exprDef:
+		return m.thunk(d.Expr, m.scopeEnv(d, self, cache))
+	case valueDef:
+		return d.T
+	case mergeDef:
+		l := m.closeDef(d.L, self, cache, span)
+		r := m.closeDef(d.R, self, cache, span)
+		return Lazy(span, func() Value { return m.Merge(m.Force(l), m.Force(r), d.At, l.Span, r.Span) })
+	case contractDef:
+		inner := m.closeDef(d.D, self, cache, span)
+		return Lazy(span, func() Value {
+			v := inner
+			for _, c := range d.C {
+				v = m.ApplyContract(m.Force(m.closeDef(c.Def, self, cache, span)), c.Label, v)
+			}
+			return m.Force(v)
+		})
+	}
+	panic("eval: unknown definition")
+}
+
+// Merge merges two values (the & operator).
+func (m *Machine) Merge(a, b Value, at, aSpan, bSpan source.Span) Value {
+	switch x := a.(type) {
+	case *Record:
+		y, ok := b.(*Record)
+		if !ok {
+			break
+		}
+		return m.mergeRecords(x, y, at)
+	case *Enum:
+		y, ok := b.(*Enum)
+		if !ok || x.Tag != y.Tag || (x.Arg == nil) != (y.Arg == nil) {
+			break
+		}
+		if x.Arg == nil {
+			return x
+		}
+		xa, ya := x.Arg, y.Arg
+		return &Enum{Tag: x.Tag, Arg: Lazy(at, func() Value { return m.Merge(m.Force(xa), m.Force(ya), at, xa.Span, ya.Span) })}
+	case *Array:
+		y, ok := b.(*Array)
+		if !ok || len(x.Elems) != len(y.Elems) {
+			break
+		}
+		out := &Array{Elems: make([]*Thunk, len(x.Elems))}
+		for i := range x.Elems {
+			xe, ye := x.Elems[i], y.Elems[i]
+			out.Elems[i] = Lazy(at, func() Value { return m.Merge(m.Force(xe), m.Force(ye), at, xe.Span, ye.Span) })
+		}
+		return out
+	case *Contract, *Closure, *Builtin, *MatchFn:
+	default:
+		if isPrimitive(b) && m.equalPrim(a, b) {
+			return a
+		}
+	}
+	e := source.Errorf("EvalError::MergeIncompatibleArgs", at, "non mergeable terms")
+	if aSpan.IsValid() {
+		e.Extra = append(e.Extra, source.Note{Span: aSpan, Message: "cannot merge this expression"})
+	}
+	if bSpan.IsValid() {
+		e.Extra = append(e.Extra, source.Note{Span: bSpan, Message: "with this expression"})
+	}
+	e.Notes = append(e.Notes, "Both values have the same merge priority but they can't be combined.",
+		"Primitive values (Number, String, and Bool) or arrays can be merged only if they are equal.",
+		"Functions can never be merged.")
+	Fail(e)
+	return nil
+}
+
+func isPrimitive(v Value) bool {
+	switch v.(type) {
+	case nil, bool, string, *big.Rat:
+		return true
+	}
+	return false
+}
+
+func (m *Machine) equalPrim(a, b Value) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case *big.Rat:
+		y, ok := b.(*big.Rat)
+		return ok && x.Cmp(y) == 0
+	}
+	return false
+}
+
+func (m *Machine) mergeRecords(x, y *Record, at source.Span) *Record {
+	fields := make(map[string]*Field, len(x.Fields)+len(y.Fields))
+	for k, f := range x.Fields {
+		fields[k] = f.reopen()
+	}
+	for k, f := range y.Fields {
+		if prev, ok := fields[k]; ok {
+			fields[k] = mergeFields(prev, f.reopen(), at)
+		} else {
+			fields[k] = f.reopen()
+		}
+	}
+	return m.close(fields)
+}
+
+// reopen returns a copy of f without its closed value, ready to be closed over another record.
+func (f *Field) reopen() *Field {
+	c := *f
+	c.Val = nil
+	return &c
+}
+
+// NewRecord builds a record whose fields are the given fixed thunks (not recursive).
+func NewRecord(fields map[string]*Thunk) *Record {
+	r := &Record{Fields: make(map[string]*Field, len(fields))}
+	for k, t := range fields {
+		r.Fields[k] = &Field{Def: valueDef{t}, Val: t, Priority: Priority{Kind: PrioNumeric}, Span: t.Span}
+	}
+	return r
+}
+
+// WithFields returns a copy of r with the fields in set replaced or added (as fixed values) and the
+// fields in del removed; other fields keep their definitions.
+func (m *Machine) WithFields(r *Record, set map[string]*Thunk, del map[string]bool) *Record {
+	fields := make(map[string]*Field, len(r.Fields)+len(set))
+	for k, f := range r.Fields {
+		if del[k] {
+			continue
+		}
+		fields[k] = f.reopen()
+	}
+	for k, t := range set {
+		fields[k] = &Field{Def: valueDef{t}, Priority: Priority{Kind: PrioNumeric}, Span: t.Span}
+	}
+	return m.close(fields)
+}

@@ -1,0 +1,192 @@
+package eval
+
+import (
+	"math/big"
+	"sort"
+
+	"github.com/provhq/prov/internal/nickel/ast"
+	"github.com/provhq/prov/internal/nickel/source"
+)
+
+// Value is an evaluated Nickel value in weak head normal form: nil (null), bool, *big.Rat, string,
+// *Array, *Record, *Enum, *Closure, *MatchFn, *Builtin, *Label or *Contract. Sub-values are thunks.
+type Value any
+
+// Array is an array of lazily evaluated elements.
+type Array struct {
+	Elems []*Thunk
+}
+
+// Enum is an enum tag ('Foo) or variant ('Foo arg).
+type Enum struct {
+	Tag string
+	Arg *Thunk // nil for a bare tag
+}
+
+// Closure is a one-parameter function.
+type Closure struct {
+	Param ast.Pattern
+	Body  ast.Node
+	Env   *Env
+}
+
+// MatchFn is a match expression, a function of the matched value.
+type MatchFn struct {
+	Node *ast.Match
+	Env  *Env
+}
+
+// Builtin is a function implemented in Go, possibly partially applied.
+type Builtin struct {
+	Name  string
+	Arity int
+	Fn    func(m *Machine, args []*Thunk, at source.Span) Value
+	Args  []*Thunk
+}
+
+// Record is a recursive record. Fields keep their definitions so that merging can recompute them
+// against the merged record (recursive override).
+type Record struct {
+	Fields map[string]*Field
+	// Open is set on record literals ending with .., which as contracts accept extra fields.
+	Open bool
+	keys []string
+}
+
+// Keys returns the field names in byte order.
+func (r *Record) Keys() []string {
+	if r.keys == nil || len(r.keys) != len(r.Fields) {
+		keys := make([]string, 0, len(r.Fields))
+		for k := range r.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		r.keys = keys
+	}
+	return r.keys
+}
+
+// Priority kinds, in increasing strength.
+const (
+	PrioDefault = iota
+	PrioNumeric
+	PrioForce
+)
+
+// Priority is a field's merge priority.
+type Priority struct {
+	Kind int
+	N    *big.Rat // for PrioNumeric; nil means 0
+}
+
+func (p Priority) cmp(q Priority) int {
+	if p.Kind != q.Kind {
+		if p.Kind < q.Kind {
+			return -1
+		}
+		return 1
+	}
+	if p.Kind != PrioNumeric {
+		return 0
+	}
+	a, b := p.N, q.N
+	if a == nil {
+		a = new(big.Rat)
+	}
+	if b == nil {
+		b = new(big.Rat)
+	}
+	return a.Cmp(b)
+}
+
+// Field is one field of a record.
+type Field struct {
+	Doc         *string
+	Priority    Priority
+	Optional    bool
+	NotExported bool
+	Type        *PendingContract
+	Contracts   []*PendingContract
+	// Def computes the value against the record it belongs to; nil when the field has no value.
+	Def Def
+	// Val is Def closed over its record, with the contracts applied; nil when the field has no value.
+	Val *Thunk
+	// Span is where the field was defined.
+	Span source.Span
+}
+
+// PendingContract is a contract annotation on a field, evaluated in the record's scope.
+type PendingContract struct {
+	Def   Def
+	Label *Label
+}
+
+// Def is how a field value is computed given its record's recursive scope.
+type Def interface{ isDef() }
+
+type (
+	// exprDef evaluates Expr in Env extended with the record's fields named in Scope.
+	exprDef struct {
+		Expr  ast.Node
+		Env   *Env
+		Scope *scopeSet
+	}
+	// valueDef is a fixed thunk that does not depend on the record.
+	valueDef struct{ T *Thunk }
+	// mergeDef is the merge of two definitions of equal priority.
+	mergeDef struct {
+		L, R Def
+		At   source.Span
+	}
+	// contractDef is a definition with contracts applied (used by record contracts on values).
+	contractDef struct {
+		D Def
+		C []*PendingContract
+	}
+)
+
+func (exprDef) isDef()     {}
+func (valueDef) isDef()    {}
+func (mergeDef) isDef()    {}
+func (contractDef) isDef() {}
+
+// Label carries blame information for a contract.
+type Label struct {
+	// Span is the contract annotation.
+	Span source.Span
+	// TypeText is the contract as written.
+	TypeText string
+	// Path is the data path of the checked value ("a.b"), when known.
+	Path string
+	// Polarity false means the blame goes to the environment (function argument).
+	Negative bool
+	// Message and Notes are set by std.contract.label.with_message / with_notes.
+	Message string
+	Notes   []string
+	// ArgSpan is where the checked value came from.
+	ValueSpan source.Span
+	// Dict/field nesting description (e.g. "array element", "codomain").
+	Trail []string
+}
+
+func (l *Label) clone() *Label {
+	c := *l
+	c.Notes = append([]string(nil), l.Notes...)
+	c.Trail = append([]string(nil), l.Trail...)
+	return &c
+}
+
+// Contract is a built-in contract: a type or a constructed contract.
+type Contract struct {
+	Kind string // Dyn Number Bool String Array Dict Arrow Enum Predicate Validator Custom ForallVar
+	Args []Value
+	// Elem/Dom/Cod for composite types, Rows for enums.
+	Rows     map[string]Value // enum tag -> argument contract (nil for none)
+	OpenRows bool
+	Fn       Value // predicate / validator / custom function
+	Span     source.Span
+	Text     string
+}
+
+// scopeSet is the set of names a record literal's fields can see of their record.
+type scopeSet struct{ names map[string]bool }

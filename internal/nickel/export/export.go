@@ -1,0 +1,255 @@
+// Package export serialises fully evaluated Nickel values the way `nickel export` does: JSON (keys in
+// byte order, two-space indentation, serde_json's number formatting and string escaping), YAML, TOML and
+// raw text. Data converts a lazy value into a plain tree first, forcing it, skipping not_exported fields
+// and recording where each exported field was defined.
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/provhq/prov/internal/nickel/eval"
+	"github.com/provhq/prov/internal/nickel/source"
+	"github.com/provhq/prov/internal/value"
+)
+
+// Object is an exported record: keys in byte order with their values.
+type Object struct {
+	Keys []string
+	Vals []any
+}
+
+// Data forces v completely and converts it to a tree of nil, bool, *big.Rat, string, []any and *Object.
+// onField, when not nil, is called with the data path and definition span of every exported field.
+func Data(m *eval.Machine, v eval.Value, onField func(p value.Path, span source.Span)) (out any, err error) {
+	err = m.Run(func() { out = data(m, v, nil, onField) })
+	return out, err
+}
+
+func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Path, source.Span)) any {
+	switch v := v.(type) {
+	case nil, bool, string, *big.Rat:
+		return v
+	case *eval.Enum:
+		if v.Arg == nil {
+			return v.Tag
+		}
+		return &Object{Keys: []string{"tag", "value"}, Vals: []any{v.Tag, data(m, force(m, v.Arg, path), path.Key("value"), onField)}}
+	case *eval.Array:
+		out := make([]any, len(v.Elems))
+		for i, e := range v.Elems {
+			p := path.Index(i)
+			out[i] = data(m, force(m, e, p), p, onField)
+		}
+		return out
+	case *eval.Record:
+		o := &Object{}
+		for _, k := range v.VisibleKeys() {
+			f := v.Fields[k]
+			if f.NotExported {
+				continue
+			}
+			p := path.Key(k)
+			if f.Val == nil {
+				e := source.Errorf("EvalError::MissingFieldDef", f.Span, "missing definition for `%s`", k)
+				e.Path = p.String()
+				eval.Fail(e)
+			}
+			if onField != nil {
+				onField(p, f.Span)
+			}
+			o.Keys = append(o.Keys, k)
+			o.Vals = append(o.Vals, data(m, force(m, f.Val, p), p, onField))
+		}
+		return o
+	}
+	e := source.Errorf("ExportError::NonSerializable", source.Span{}, "non serializable term: cannot export a %s", eval.TypeName(v))
+	e.Path = path.String()
+	eval.Fail(e)
+	return nil
+}
+
+// force evaluates t, attaching path to an error that has none.
+func force(m *eval.Machine, t *eval.Thunk, path value.Path) eval.Value {
+	var v eval.Value
+	if err := m.Catch(func() { v = m.Force(t) }); err != nil {
+		if err.Path == "" {
+			e := *err
+			e.Path = path.String()
+			err = &e
+		}
+		eval.Fail(err)
+	}
+	return v
+}
+
+// JSON writes d as nickel export does.
+func JSON(d any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeJSON(&b, d, 0); err != nil {
+		return nil, err
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
+
+func indent(b *bytes.Buffer, n int) {
+	for i := 0; i < n; i++ {
+		b.WriteString("  ")
+	}
+}
+
+func writeJSON(b *bytes.Buffer, d any, depth int) error {
+	switch d := d.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(d))
+	case string:
+		QuoteJSON(b, d)
+	case *big.Rat:
+		s, err := Number(d)
+		if err != nil {
+			return err
+		}
+		b.WriteString(s)
+	case []any:
+		if len(d) == 0 {
+			b.WriteString("[]")
+			return nil
+		}
+		b.WriteString("[\n")
+		for i, e := range d {
+			indent(b, depth+1)
+			if err := writeJSON(b, e, depth+1); err != nil {
+				return err
+			}
+			if i < len(d)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		indent(b, depth)
+		b.WriteByte(']')
+	case *Object:
+		if len(d.Keys) == 0 {
+			b.WriteString("{}")
+			return nil
+		}
+		b.WriteString("{\n")
+		for i, k := range d.Keys {
+			indent(b, depth+1)
+			QuoteJSON(b, k)
+			b.WriteString(": ")
+			if err := writeJSON(b, d.Vals[i], depth+1); err != nil {
+				return err
+			}
+			if i < len(d.Keys)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		indent(b, depth)
+		b.WriteByte('}')
+	}
+	return nil
+}
+
+// QuoteJSON writes s as a JSON string with serde_json's escaping.
+func QuoteJSON(b *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"':
+			b.WriteString(`\"`)
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		default:
+			if c < utf8.RuneSelf {
+				b.WriteByte(c)
+			} else {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				b.WriteString(s[i : i+size])
+				i += size
+				continue
+			}
+		}
+		i++
+	}
+	b.WriteByte('"')
+}
+
+// ErrNumberOutOfRange is returned for a number that does not fit a 64-bit float.
+var ErrNumberOutOfRange = fmt.Errorf("number out of range")
+
+// Number formats r as nickel export does: integers that fit 64 bits exactly, anything else as the
+// nearest 64-bit float in serde_json's (ryu) notation.
+func Number(r *big.Rat) (string, error) {
+	if r.IsInt() {
+		n := r.Num()
+		if n.IsInt64() || n.IsUint64() {
+			return n.String(), nil
+		}
+	}
+	f, _ := r.Float64()
+	if math.IsInf(f, 0) {
+		return "", source.Errorf("ExportError::NumberOutOfRange", source.Span{}, "%s is too large to be serialized", eval.FormatNumber(r))
+	}
+	return Ryu(f), nil
+}
+
+// Ryu formats f like Rust's ryu crate (used by serde_json and serde_yaml).
+func Ryu(f float64) string {
+	if f == 0 {
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	sign := ""
+	if f < 0 {
+		sign = "-"
+		f = -f
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	mant, expS, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	exp, _ := strconv.Atoi(expS)
+	length := len(digits)
+	kk := exp + 1 // position of the decimal point relative to the digits
+	var out string
+	switch {
+	case length <= kk && kk <= 16:
+		out = digits + strings.Repeat("0", kk-length) + ".0"
+	case 0 < kk && kk <= 16:
+		out = digits[:kk] + "." + digits[kk:]
+	case -5 < kk && kk <= 0:
+		out = "0." + strings.Repeat("0", -kk) + digits
+	case length == 1:
+		out = digits + "e" + strconv.Itoa(kk-1)
+	default:
+		out = digits[:1] + "." + digits[1:] + "e" + strconv.Itoa(kk-1)
+	}
+	return sign + out
+}

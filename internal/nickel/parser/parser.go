@@ -1,0 +1,919 @@
+// Package parser builds the syntax tree of a Nickel program from its tokens: a recursive-descent parser
+// with precedence climbing for the infix operators. Multiline strings have their indentation stripped
+// here, so later stages see plain text.
+package parser
+
+import (
+	"math/big"
+	"strings"
+
+	"github.com/provhq/prov/internal/nickel/ast"
+	"github.com/provhq/prov/internal/nickel/scanner"
+	"github.com/provhq/prov/internal/nickel/source"
+	"github.com/provhq/prov/internal/nickel/token"
+)
+
+// Parse parses the whole file f as one expression.
+func Parse(f *source.File) (ast.Node, error) {
+	toks, err := scanner.New(f).All()
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{toks: toks, file: f}
+	var n ast.Node
+	err = p.catch(func() {
+		n = p.expr()
+		if p.tok().Kind != token.EOF {
+			p.fail(p.tok(), "unexpected token")
+		}
+	})
+	return n, err
+}
+
+type parser struct {
+	toks []token.Token
+	i    int
+	file *source.File
+}
+
+type bailout struct{ err *source.Error }
+
+func (p *parser) catch(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok := r.(bailout)
+			if !ok {
+				panic(r)
+			}
+			err = b.err
+		}
+	}()
+	fn()
+	return nil
+}
+
+func (p *parser) tok() token.Token { return p.toks[p.i] }
+
+func (p *parser) peek(n int) token.Token {
+	if p.i+n < len(p.toks) {
+		return p.toks[p.i+n]
+	}
+	return p.toks[len(p.toks)-1]
+}
+
+func (p *parser) next() token.Token {
+	t := p.toks[p.i]
+	if p.i < len(p.toks)-1 {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) fail(t token.Token, msg string) {
+	class := "ParseError::UnexpectedToken"
+	if t.Kind == token.EOF {
+		class = "ParseError::UnexpectedEOF"
+		msg = "unexpected end of file"
+	} else if t.Text != "" && t.Kind != token.StrChunk {
+		msg += " " + t.Text
+	}
+	panic(bailout{source.Errorf(class, t.Span, "%s", msg)})
+}
+
+func (p *parser) is(text string) bool { return p.tok().Is(text) }
+
+func (p *parser) accept(text string) bool {
+	if p.is(text) {
+		p.next()
+		return true
+	}
+	return false
+}
+
+func (p *parser) expect(text string) token.Token {
+	if !p.is(text) {
+		p.fail(p.tok(), "expected "+text+", found")
+	}
+	return p.next()
+}
+
+func (p *parser) spanFrom(start source.Span) source.Span {
+	prev := p.toks[max(p.i-1, 0)].Span
+	return start.To(prev)
+}
+
+// expr parses a full expression, including let/fun/if and annotations.
+func (p *parser) expr() ast.Node {
+	t := p.tok()
+	switch {
+	case t.Is("let"):
+		return p.let()
+	case t.Is("fun"):
+		p.next()
+		var params []ast.Pattern
+		for !p.is("=>") {
+			params = append(params, p.atomPattern())
+		}
+		if len(params) == 0 {
+			p.fail(p.tok(), "expected a parameter, found")
+		}
+		p.expect("=>")
+		body := p.expr()
+		for i := len(params) - 1; i >= 0; i-- {
+			body = &ast.Fun{At: ast.At{Pos: t.Span.To(body.Span())}, Param: params[i], Body: body}
+		}
+		return body
+	case t.Is("if"):
+		p.next()
+		c := p.expr()
+		p.expect("then")
+		th := p.expr()
+		p.expect("else")
+		el := p.expr()
+		return &ast.If{At: ast.At{Pos: t.Span.To(el.Span())}, Cond: c, Then: th, Else: el}
+	case t.Is("forall"):
+		p.next()
+		var vars []string
+		for p.tok().Kind == token.Ident {
+			vars = append(vars, p.next().Text)
+		}
+		p.expect(".")
+		body := p.expr()
+		return &ast.Forall{At: ast.At{Pos: t.Span.To(body.Span())}, Vars: vars, Body: body}
+	}
+	x := p.infix(0)
+	if p.is("|") || p.is(":") {
+		a := p.annot(false)
+		return &ast.Annotated{At: ast.At{Pos: p.spanFrom(x.Span())}, X: x, Annot: a}
+	}
+	return x
+}
+
+func (p *parser) let() ast.Node {
+	start := p.next().Span
+	l := &ast.Let{Rec: p.accept("rec")}
+	for {
+		b := &ast.Binding{}
+		b.Pat = p.pattern(false)
+		var params []ast.Pattern
+		for !p.is("=") && !p.is("|") && !p.is(":") {
+			params = append(params, p.atomPattern())
+		}
+		if p.is("|") || p.is(":") {
+			b.Annot = p.annot(false)
+		}
+		p.expect("=")
+		b.Value = p.expr()
+		for i := len(params) - 1; i >= 0; i-- {
+			b.Value = &ast.Fun{At: ast.At{Pos: params[i].Span().To(b.Value.Span())}, Param: params[i], Body: b.Value}
+		}
+		l.Bindings = append(l.Bindings, b)
+		if !p.accept(",") {
+			break
+		}
+		if p.is("in") {
+			break
+		}
+	}
+	p.expect("in")
+	l.Body = p.expr()
+	l.Pos = start.To(l.Body.Span())
+	return l
+}
+
+// annot parses a sequence of `| meta` and `: Type`. In a record field, a value may follow with '='.
+func (p *parser) annot(field bool) *ast.Annot {
+	a := &ast.Annot{}
+	for {
+		switch {
+		case p.accept(":"):
+			if a.Type != nil {
+				p.fail(p.toks[p.i-1], "duplicate type annotation")
+			}
+			a.Type = p.typ()
+		case p.accept("|"):
+			t := p.tok()
+			switch {
+			case t.Is("doc"):
+				p.next()
+				s := p.tok()
+				if s.Kind != token.StrStart {
+					p.fail(s, "expected a string after doc, found")
+				}
+				str := p.str()
+				text, ok := staticString(str)
+				if !ok {
+					p.fail(s, "documentation must be a static string")
+				}
+				a.Doc = &text
+			case t.Is("default"):
+				p.next()
+				a.Default = true
+			case t.Is("force"):
+				p.next()
+				a.Force = true
+			case t.Is("rec"):
+				p.next()
+				if p.accept("default") {
+					a.Default = true
+				} else {
+					p.expect("force")
+					a.Force = true
+				}
+			case t.Is("priority"):
+				p.next()
+				neg := p.accept("-")
+				n := p.tok()
+				if n.Kind != token.Number {
+					p.fail(n, "expected a number after priority, found")
+				}
+				p.next()
+				r := parseNumber(p, n)
+				if neg {
+					r.Neg(r)
+				}
+				a.Priority = r
+			case t.Is("optional"):
+				p.next()
+				a.Optional = true
+			case t.Is("not_exported"):
+				p.next()
+				a.NotExported = true
+			default:
+				a.Contracts = append(a.Contracts, p.typ())
+			}
+		default:
+			return a
+		}
+	}
+}
+
+// typ parses a type or contract: an infix expression where arrows are allowed.
+func (p *parser) typ() ast.Node {
+	if p.is("forall") {
+		return p.expr()
+	}
+	return p.infix(0)
+}
+
+type opInfo struct {
+	prec  int
+	right bool
+}
+
+var binops = map[string]opInfo{
+	"->": {1, true},
+	"|>": {2, false},
+	"||": {3, false},
+	"&&": {4, false},
+	"==": {5, false}, "!=": {5, false},
+	"<": {6, false}, "<=": {6, false}, ">": {6, false}, ">=": {6, false},
+	"&": {7, false},
+	"+": {9, false}, "-": {9, false},
+	"*": {10, false}, "/": {10, false}, "%": {10, false},
+	"++": {11, false}, "@": {11, false},
+}
+
+func (p *parser) infix(minPrec int) ast.Node {
+	var x ast.Node
+	t := p.tok()
+	switch {
+	case t.Is("!"):
+		p.next()
+		arg := p.infix(8)
+		x = &ast.UnOp{At: ast.At{Pos: t.Span.To(arg.Span())}, Op: "!", X: arg}
+	case t.Is("-"):
+		p.next()
+		arg := p.infix(12)
+		x = &ast.UnOp{At: ast.At{Pos: t.Span.To(arg.Span())}, Op: "-", X: arg}
+	case t.Is("let") || t.Is("fun") || t.Is("if") || t.Is("forall"):
+		return p.expr()
+	default:
+		x = p.app()
+	}
+	for {
+		t := p.tok()
+		if t.Kind != token.Punct {
+			return x
+		}
+		op, ok := binops[t.Text]
+		if !ok || op.prec < minPrec {
+			return x
+		}
+		p.next()
+		next := op.prec + 1
+		if op.right {
+			next = op.prec
+		}
+		r := p.infix(next)
+		sp := x.Span().To(r.Span())
+		if t.Text == "->" {
+			x = &ast.Arrow{At: ast.At{Pos: sp}, Dom: x, Cod: r}
+		} else {
+			x = &ast.BinOp{At: ast.At{Pos: sp}, Op: t.Text, L: x, R: r}
+		}
+	}
+}
+
+func (p *parser) startsAtom() bool {
+	t := p.tok()
+	switch t.Kind {
+	case token.Ident, token.Number, token.EnumTag, token.StrStart, token.Raw:
+		return true
+	case token.Keyword:
+		switch t.Text {
+		case "true", "false", "null", "import", "match":
+			return true
+		}
+	case token.Punct:
+		switch t.Text {
+		case "(", "[", "{", "[|":
+			return true
+		}
+	}
+	return false
+}
+
+// app parses function application: a sequence of atoms.
+func (p *parser) app() ast.Node {
+	if !p.startsAtom() {
+		p.fail(p.tok(), "unexpected token")
+	}
+	x := p.atom()
+	if tag, ok := x.(*ast.EnumTag); ok && tag.Arg == nil && p.startsAtom() {
+		arg := p.atom()
+		x = &ast.EnumTag{At: ast.At{Pos: tag.Pos.To(arg.Span())}, Tag: tag.Tag, Arg: arg}
+	}
+	for p.startsAtom() {
+		arg := p.atom()
+		x = &ast.App{At: ast.At{Pos: x.Span().To(arg.Span())}, Fn: x, Arg: arg}
+	}
+	return x
+}
+
+func (p *parser) atom() ast.Node {
+	x := p.primary()
+	for p.is(".") {
+		p.next()
+		name := p.fieldName()
+		x = &ast.Select{At: ast.At{Pos: x.Span().To(name.Span())}, X: x, Name: name}
+	}
+	return x
+}
+
+// fieldName parses an identifier or a (possibly interpolated) string used as a field name.
+func (p *parser) fieldName() ast.Node {
+	t := p.tok()
+	switch t.Kind {
+	case token.Ident, token.Keyword:
+		p.next()
+		return &ast.StrLit{At: ast.At{Pos: t.Span}, Text: t.Text}
+	case token.StrStart:
+		s := p.str()
+		if text, ok := staticString(s); ok {
+			return &ast.StrLit{At: ast.At{Pos: s.Pos}, Text: text}
+		}
+		return s
+	}
+	p.fail(t, "expected a field name, found")
+	return nil
+}
+
+func staticString(s *ast.Str) (string, bool) {
+	var b strings.Builder
+	for _, part := range s.Parts {
+		lit, ok := part.(*ast.StrLit)
+		if !ok {
+			return "", false
+		}
+		b.WriteString(lit.Text)
+	}
+	return b.String(), true
+}
+
+func parseNumber(p *parser, t token.Token) *big.Rat {
+	r := new(big.Rat)
+	text := t.Text
+	if len(text) > 1 && text[0] == '0' && strings.ContainsRune("xXoObB", rune(text[1])) {
+		i, ok := new(big.Int).SetString(text, 0)
+		if !ok {
+			p.fail(t, "invalid number literal")
+		}
+		return r.SetInt(i)
+	}
+	if _, ok := r.SetString(text); !ok {
+		p.fail(t, "invalid number literal")
+	}
+	return r
+}
+
+func (p *parser) primary() ast.Node {
+	t := p.tok()
+	switch t.Kind {
+	case token.Ident:
+		p.next()
+		return &ast.Ident{At: ast.At{Pos: t.Span}, Name: t.Text}
+	case token.Number:
+		p.next()
+		return &ast.Num{At: ast.At{Pos: t.Span}, Value: parseNumber(p, t)}
+	case token.EnumTag:
+		p.next()
+		return &ast.EnumTag{At: ast.At{Pos: t.Span}, Tag: t.Text}
+	case token.StrStart:
+		return p.str()
+	case token.Raw:
+		p.next()
+		return &ast.Primop{At: ast.At{Pos: t.Span}, Name: t.Text}
+	case token.Keyword:
+		switch t.Text {
+		case "true", "false":
+			p.next()
+			return &ast.Bool{At: ast.At{Pos: t.Span}, Value: t.Text == "true"}
+		case "null":
+			p.next()
+			return &ast.Null{At: ast.At{Pos: t.Span}}
+		case "import":
+			p.next()
+			s := p.tok()
+			if s.Kind != token.StrStart {
+				p.fail(s, "expected a file name after import, found")
+			}
+			str := p.str()
+			path, ok := staticString(str)
+			if !ok {
+				p.fail(s, "import path must be a static string")
+			}
+			imp := &ast.Import{Path: path}
+			if p.tok().Kind == token.Ident && p.tok().Text == "as" {
+				p.next()
+				f := p.tok()
+				if f.Kind != token.EnumTag {
+					p.fail(f, "expected an import format ('Json, 'Yaml, …), found")
+				}
+				p.next()
+				imp.Format = f.Text
+			}
+			imp.Pos = p.spanFrom(t.Span)
+			return imp
+		case "match":
+			p.next()
+			p.expect("{")
+			m := &ast.Match{}
+			for !p.is("}") {
+				c := &ast.MatchCase{Pat: p.pattern(true)}
+				if p.accept("if") {
+					c.Guard = p.expr()
+				}
+				p.expect("=>")
+				c.Body = p.expr()
+				m.Cases = append(m.Cases, c)
+				if !p.accept(",") {
+					break
+				}
+			}
+			p.expect("}")
+			m.Pos = p.spanFrom(t.Span)
+			return m
+		}
+	case token.Punct:
+		switch t.Text {
+		case "(":
+			p.next()
+			x := p.expr()
+			p.expect(")")
+			return x
+		case "[":
+			p.next()
+			a := &ast.Array{}
+			for !p.is("]") {
+				a.Elems = append(a.Elems, p.expr())
+				if !p.accept(",") {
+					break
+				}
+			}
+			p.expect("]")
+			a.Pos = p.spanFrom(t.Span)
+			return a
+		case "[|":
+			p.next()
+			e := &ast.EnumRows{}
+			for !p.is("|]") {
+				if p.accept(";") {
+					if p.tok().Kind == token.Ident {
+						p.next()
+					}
+					e.Open = true
+					break
+				}
+				tt := p.tok()
+				if tt.Kind != token.EnumTag {
+					p.fail(tt, "expected an enum tag, found")
+				}
+				p.next()
+				row := &ast.EnumTag{At: ast.At{Pos: tt.Span}, Tag: tt.Text}
+				if !p.is(",") && !p.is("|]") && !p.is(";") {
+					row.Arg = p.atom()
+				}
+				e.Rows = append(e.Rows, row)
+				if !p.accept(",") {
+					if p.is(";") {
+						continue
+					}
+					break
+				}
+			}
+			p.expect("|]")
+			e.Pos = p.spanFrom(t.Span)
+			return e
+		case "{":
+			return p.record()
+		}
+	}
+	p.fail(t, "unexpected token")
+	return nil
+}
+
+func (p *parser) record() ast.Node {
+	start := p.expect("{").Span
+	// dictionary type {_ : T} / {_ | T}
+	if p.is("_") && (p.peek(1).Is(":") || p.peek(1).Is("|")) {
+		p.next()
+		contract := p.next().Text == "|"
+		elem := p.typ()
+		p.expect("}")
+		return &ast.Dict{At: ast.At{Pos: p.spanFrom(start)}, Elem: elem, Contract: contract}
+	}
+	r := &ast.Record{}
+	for !p.is("}") {
+		if p.accept("..") {
+			r.Open = true
+			p.accept(",")
+			break
+		}
+		if p.is("include") {
+			p.next()
+			if p.accept("[") {
+				for !p.is("]") {
+					t := p.tok()
+					if t.Kind != token.Ident {
+						p.fail(t, "expected an identifier, found")
+					}
+					p.next()
+					r.Includes = append(r.Includes, &ast.Ident{At: ast.At{Pos: t.Span}, Name: t.Text})
+					if !p.accept(",") {
+						break
+					}
+				}
+				p.expect("]")
+			} else {
+				t := p.tok()
+				if t.Kind != token.Ident {
+					p.fail(t, "expected an identifier, found")
+				}
+				p.next()
+				r.Includes = append(r.Includes, &ast.Ident{At: ast.At{Pos: t.Span}, Name: t.Text})
+			}
+			if !p.accept(",") {
+				break
+			}
+			continue
+		}
+		f := &ast.Field{}
+		fstart := p.tok().Span
+		f.Path = append(f.Path, p.fieldName())
+		for p.accept(".") {
+			f.Path = append(f.Path, p.fieldName())
+		}
+		var params []ast.Pattern
+		for !p.is("=") && !p.is("|") && !p.is(":") && !p.is(",") && !p.is("}") {
+			params = append(params, p.atomPattern())
+		}
+		if p.is("|") || p.is(":") {
+			f.Annot = p.annot(true)
+		}
+		if p.accept("=") {
+			f.Value = p.expr()
+			for i := len(params) - 1; i >= 0; i-- {
+				f.Value = &ast.Fun{At: ast.At{Pos: params[i].Span().To(f.Value.Span())}, Param: params[i], Body: f.Value}
+			}
+		} else if len(params) > 0 {
+			p.fail(p.tok(), "expected =, found")
+		}
+		f.Pos = p.spanFrom(fstart)
+		r.Fields = append(r.Fields, f)
+		if !p.accept(",") {
+			break
+		}
+	}
+	p.expect("}")
+	r.Pos = p.spanFrom(start)
+	return r
+}
+
+// str parses a string literal; p.tok() is its StrStart.
+func (p *parser) str() *ast.Str {
+	open := p.next()
+	s := &ast.Str{Symbolic: open.Text}
+	if open.Text == "m" {
+		s.Symbolic = ""
+	}
+	for {
+		t := p.tok()
+		switch t.Kind {
+		case token.StrChunk:
+			p.next()
+			s.Parts = append(s.Parts, &ast.StrLit{At: ast.At{Pos: t.Span}, Text: t.Text})
+		case token.InterpOpen:
+			p.next()
+			x := p.expr()
+			if p.tok().Kind != token.InterpClose {
+				p.fail(p.tok(), "expected } closing the interpolation, found")
+			}
+			p.next()
+			s.Parts = append(s.Parts, x)
+		case token.StrEnd:
+			p.next()
+			s.Pos = open.Span.To(t.Span)
+			if open.Percents > 0 {
+				s.Parts = dedent(s.Parts)
+			}
+			return s
+		default:
+			p.fail(t, "unexpected token in string")
+		}
+	}
+}
+
+// dedent applies the multiline string rules: drop the first line if blank, the last line if blank, and
+// remove the common indentation of the literal lines. An interpolated expression that spans several lines
+// keeps the indentation of the line it sits on (handled at evaluation by IndentedInterp).
+func dedent(parts []ast.Node) []ast.Node {
+	// Split into lines of parts.
+	type line struct{ parts []ast.Node }
+	var lines []line
+	cur := line{}
+	for _, part := range parts {
+		lit, ok := part.(*ast.StrLit)
+		if !ok {
+			cur.parts = append(cur.parts, part)
+			continue
+		}
+		segs := strings.Split(lit.Text, "\n")
+		for i, seg := range segs {
+			if i > 0 {
+				lines = append(lines, cur)
+				cur = line{}
+			}
+			if seg != "" {
+				cur.parts = append(cur.parts, &ast.StrLit{At: lit.At, Text: seg})
+			}
+		}
+	}
+	lines = append(lines, cur)
+	blank := func(l line) bool {
+		for _, part := range l.parts {
+			lit, ok := part.(*ast.StrLit)
+			if !ok || strings.Trim(lit.Text, " \t") != "" {
+				return false
+			}
+		}
+		return true
+	}
+	if len(lines) > 1 && blank(lines[0]) {
+		lines = lines[1:]
+	}
+	if len(lines) > 1 && blank(lines[len(lines)-1]) {
+		lines = lines[:len(lines)-1]
+	}
+	minIndent := -1
+	for _, l := range lines {
+		if blank(l) && len(l.parts) <= 1 {
+			if len(l.parts) == 0 {
+				continue
+			}
+			// whitespace-only lines count only when they end in an interpolation, so skip
+			continue
+		}
+		ind := 0
+		if lit, ok := l.parts[0].(*ast.StrLit); ok {
+			ind = len(lit.Text) - len(strings.TrimLeft(lit.Text, " \t"))
+		}
+		if minIndent < 0 || ind < minIndent {
+			minIndent = ind
+		}
+	}
+	if minIndent < 0 {
+		minIndent = 0
+	}
+	var out []ast.Node
+	addText := func(text string, at ast.At) {
+		if n := len(out); n > 0 {
+			if prev, ok := out[n-1].(*ast.StrLit); ok {
+				out[n-1] = &ast.StrLit{At: prev.At, Text: prev.Text + text}
+				return
+			}
+		}
+		out = append(out, &ast.StrLit{At: at, Text: text})
+	}
+	for i, l := range lines {
+		if i > 0 {
+			addText("\n", ast.At{})
+		}
+		indent := ""
+		for j, part := range l.parts {
+			if lit, ok := part.(*ast.StrLit); ok {
+				text := lit.Text
+				if j == 0 {
+					cut := min(minIndent, len(text)-len(strings.TrimLeft(text, " \t")))
+					text = text[cut:]
+					if blank(l) {
+						text = strings.TrimLeft(text, " \t")
+					}
+					indent = text[:len(text)-len(strings.TrimLeft(text, " \t"))]
+				}
+				addText(text, lit.At)
+				continue
+			}
+			if j == 0 {
+				out = append(out, part)
+				continue
+			}
+			// an interpolation preceded only by whitespace gets that indentation for its inner lines
+			if onlyIndent(l.parts[:j]) && indent != "" {
+				out = append(out, &ast.App{At: ast.At{Pos: part.Span()}, Fn: &ast.Primop{At: ast.At{Pos: part.Span()}, Name: "indent:" + indent}, Arg: part})
+				continue
+			}
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func onlyIndent(parts []ast.Node) bool {
+	for _, part := range parts {
+		lit, ok := part.(*ast.StrLit)
+		if !ok || strings.Trim(lit.Text, " \t") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// pattern parses a full pattern; in a match, or-patterns are allowed.
+func (p *parser) pattern(inMatch bool) ast.Pattern {
+	pat := p.patternNoOr()
+	if inMatch && p.tok().Kind == token.Ident && p.tok().Text == "or" {
+		alts := []ast.Pattern{pat}
+		for p.tok().Kind == token.Ident && p.tok().Text == "or" {
+			p.next()
+			alts = append(alts, p.patternNoOr())
+		}
+		return &ast.POr{At: ast.At{Pos: pat.Span().To(alts[len(alts)-1].Span())}, Alts: alts}
+	}
+	return pat
+}
+
+func (p *parser) patternNoOr() ast.Pattern {
+	t := p.tok()
+	if t.Kind == token.EnumTag {
+		p.next()
+		e := &ast.PEnum{At: ast.At{Pos: t.Span}, Tag: t.Text}
+		if p.startsPattern() {
+			e.Arg = p.atomPattern()
+			e.Pos = t.Span.To(e.Arg.Span())
+		}
+		return e
+	}
+	if t.Kind == token.Ident && p.peek(1).Is("@") {
+		p.next()
+		p.next()
+		inner := p.patternNoOr()
+		return &ast.PAlias{At: ast.At{Pos: t.Span.To(inner.Span())}, Name: t.Text, Pat: inner}
+	}
+	return p.atomPattern()
+}
+
+func (p *parser) startsPattern() bool {
+	t := p.tok()
+	switch t.Kind {
+	case token.Ident, token.Number, token.StrStart, token.EnumTag:
+		return !(t.Kind == token.Ident && t.Text == "or")
+	case token.Keyword:
+		return t.Text == "true" || t.Text == "false" || t.Text == "null"
+	case token.Punct:
+		return t.Text == "{" || t.Text == "[" || t.Text == "(" || t.Text == "_" || t.Text == "-"
+	}
+	return false
+}
+
+func (p *parser) atomPattern() ast.Pattern {
+	t := p.tok()
+	switch t.Kind {
+	case token.Ident:
+		p.next()
+		if p.is("@") {
+			p.next()
+			inner := p.atomPattern()
+			return &ast.PAlias{At: ast.At{Pos: t.Span.To(inner.Span())}, Name: t.Text, Pat: inner}
+		}
+		return &ast.PVar{At: ast.At{Pos: t.Span}, Name: t.Text}
+	case token.Number:
+		p.next()
+		return &ast.PLit{At: ast.At{Pos: t.Span}, Value: &ast.Num{At: ast.At{Pos: t.Span}, Value: parseNumber(p, t)}}
+	case token.StrStart:
+		s := p.str()
+		return &ast.PLit{At: ast.At{Pos: s.Pos}, Value: s}
+	case token.EnumTag:
+		p.next()
+		return &ast.PEnum{At: ast.At{Pos: t.Span}, Tag: t.Text}
+	case token.Keyword:
+		switch t.Text {
+		case "true", "false":
+			p.next()
+			return &ast.PLit{At: ast.At{Pos: t.Span}, Value: &ast.Bool{At: ast.At{Pos: t.Span}, Value: t.Text == "true"}}
+		case "null":
+			p.next()
+			return &ast.PLit{At: ast.At{Pos: t.Span}, Value: &ast.Null{At: ast.At{Pos: t.Span}}}
+		}
+	case token.Punct:
+		switch t.Text {
+		case "-":
+			p.next()
+			n := p.tok()
+			if n.Kind != token.Number {
+				p.fail(n, "expected a number, found")
+			}
+			p.next()
+			v := parseNumber(p, n)
+			v.Neg(v)
+			return &ast.PLit{At: ast.At{Pos: t.Span.To(n.Span)}, Value: &ast.Num{At: ast.At{Pos: n.Span}, Value: v}}
+		case "_":
+			p.next()
+			return &ast.PVar{At: ast.At{Pos: t.Span}, Name: "_"}
+		case "(":
+			p.next()
+			pat := p.pattern(true)
+			p.expect(")")
+			return pat
+		case "[":
+			p.next()
+			a := &ast.PArray{}
+			for !p.is("]") {
+				if p.accept("..") {
+					a.HasRest = true
+					if p.tok().Kind == token.Ident {
+						a.Rest = p.next().Text
+					}
+					break
+				}
+				a.Elems = append(a.Elems, p.pattern(true))
+				if !p.accept(",") {
+					break
+				}
+			}
+			p.expect("]")
+			a.Pos = p.spanFrom(t.Span)
+			return a
+		case "{":
+			p.next()
+			r := &ast.PRecord{}
+			for !p.is("}") {
+				if p.accept("..") {
+					r.Open = true
+					if p.tok().Kind == token.Ident {
+						r.Rest = p.next().Text
+					}
+					break
+				}
+				ft := p.tok()
+				if ft.Kind != token.Ident && ft.Kind != token.Keyword && ft.Kind != token.StrStart {
+					p.fail(ft, "expected a field name, found")
+				}
+				name := p.fieldName().(ast.Node)
+				lit, ok := name.(*ast.StrLit)
+				if !ok {
+					p.fail(ft, "field patterns must be static")
+				}
+				f := &ast.PField{At: ast.At{Pos: ft.Span}, Name: lit.Text}
+				if p.is("|") || p.is(":") {
+					f.Annot = p.annot(false)
+				}
+				if p.accept("?") {
+					f.Default = p.infix(0)
+				}
+				if p.accept("=") {
+					f.Pat = p.pattern(true)
+				}
+				r.Fields = append(r.Fields, f)
+				if !p.accept(",") {
+					break
+				}
+			}
+			p.expect("}")
+			r.Pos = p.spanFrom(t.Span)
+			return r
+		}
+	}
+	p.fail(t, "expected a pattern, found")
+	return nil
+}

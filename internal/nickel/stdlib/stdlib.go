@@ -1,0 +1,102 @@
+// Package stdlib is Nickel's standard library for prov's evaluator: the `std` record and the global
+// contracts (Number, String, Bool, Dyn, Array). Primitive functions are Go builtins (this file and its
+// siblings, one per std sub-record); functions that are naturally written in Nickel live in std.ncl,
+// which is merged over the Go part.
+package stdlib
+
+import (
+	_ "embed"
+	"math/big"
+	"sort"
+
+	"github.com/provhq/prov/internal/nickel/ast"
+	"github.com/provhq/prov/internal/nickel/eval"
+	"github.com/provhq/prov/internal/nickel/parser"
+	"github.com/provhq/prov/internal/nickel/source"
+)
+
+//go:embed std.ncl
+var stdNcl string
+
+type fn = func(m *eval.Machine, args []*eval.Thunk, at source.Span) eval.Value
+
+// lib is a nested table of builtins and values.
+type lib map[string]any
+
+func builtin(name string, arity int, f fn) *eval.Builtin {
+	return &eval.Builtin{Name: name, Arity: arity, Fn: f}
+}
+
+func (l lib) record(prefix string) *eval.Record {
+	fields := make(map[string]*eval.Thunk, len(l))
+	for k, v := range l {
+		name := prefix + "." + k
+		switch v := v.(type) {
+		case lib:
+			fields[k] = eval.Ready(v.record(name))
+		case *eval.Builtin:
+			fields[k] = eval.Ready(v)
+		case func(name string) *eval.Builtin:
+			fields[k] = eval.Ready(v(name))
+		default:
+			fields[k] = eval.Ready(v)
+		}
+	}
+	return eval.NewRecord(fields)
+}
+
+// Install defines std and the global contracts in m.
+func Install(m *eval.Machine) error {
+	globals := map[string]*eval.Thunk{
+		"Number": eval.Ready(&eval.Contract{Kind: "Number", Text: "Number"}),
+		"String": eval.Ready(&eval.Contract{Kind: "String", Text: "String"}),
+		"Bool":   eval.Ready(&eval.Contract{Kind: "Bool", Text: "Bool"}),
+		"Dyn":    eval.Ready(&eval.Contract{Kind: "Dyn", Text: "Dyn"}),
+		"Array":  eval.Ready(&eval.Contract{Kind: "ArrayCtor", Text: "Array"}),
+	}
+	goStd := std().record("std")
+	f := source.NewFile("<stdlib>", stdNcl)
+	n, err := parser.Parse(f)
+	if err != nil {
+		return err
+	}
+	var stdThunk *eval.Thunk
+	stdThunk = eval.Lazy(source.Span{}, func() eval.Value {
+		ncl := m.Eval(n, m.Globals)
+		return m.Merge(goStd, ncl, source.Span{}, source.Span{}, source.Span{})
+	})
+	globals["std"] = stdThunk
+	m.Globals = m.Globals.BindAll(globals)
+	return nil
+}
+
+var _ ast.Node // keep the ast import for helpers below
+
+func num(i int) *big.Rat { return new(big.Rat).SetInt64(int64(i)) }
+
+func intArg(m *eval.Machine, t *eval.Thunk, fname string, at source.Span) int {
+	r := m.Num(t, fname, at)
+	if !r.IsInt() || !r.Num().IsInt64() {
+		e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", fname)
+		e.Notes = append(e.Notes, "expected an integer, got "+eval.FormatNumber(r))
+		eval.Fail(e)
+	}
+	return int(r.Num().Int64())
+}
+
+func arrayOf(vals []eval.Value) *eval.Array {
+	a := &eval.Array{Elems: make([]*eval.Thunk, len(vals))}
+	for i, v := range vals {
+		a.Elems[i] = eval.Ready(v)
+	}
+	return a
+}
+
+func sortedKeys(m map[string]*eval.Thunk) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,234 @@
+package stdlib
+
+import (
+	"encoding/base64"
+	"math/big"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/provhq/prov/internal/nickel/eval"
+	"github.com/provhq/prov/internal/nickel/source"
+)
+
+func str1(name string, f func(string) eval.Value) *eval.Builtin {
+	return builtin(name, 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+		return f(m.Str(a[0], name, at))
+	})
+}
+
+func compileRegex(re, name string, at source.Span) *regexp.Regexp {
+	r, err := regexp.Compile(re)
+	if err != nil {
+		eval.Failf("EvalError::Other", at, "%s: invalid regular expression: %v", name, err)
+	}
+	return r
+}
+
+func runeIndex(s string, byteOff int) int { return utf8.RuneCountInString(s[:byteOff]) }
+
+func findResult(s string, loc []int) eval.Value {
+	if loc == nil {
+		return eval.NewRecord(map[string]*eval.Thunk{
+			"matched": eval.Ready(""), "index": eval.Ready(num(-1)), "groups": eval.Ready(&eval.Array{})})
+	}
+	groups := &eval.Array{}
+	for i := 2; i+1 < len(loc); i += 2 {
+		g := ""
+		if loc[i] >= 0 {
+			g = s[loc[i]:loc[i+1]]
+		}
+		groups.Elems = append(groups.Elems, eval.Ready(g))
+	}
+	return eval.NewRecord(map[string]*eval.Thunk{
+		"matched": eval.Ready(s[loc[0]:loc[1]]), "index": eval.Ready(num(runeIndex(s, loc[0]))), "groups": eval.Ready(groups)})
+}
+
+func stringLib() lib {
+	return lib{
+		"length": str1("std.string.length", func(s string) eval.Value { return num(utf8.RuneCountInString(s)) }),
+		"uppercase": str1("std.string.uppercase", func(s string) eval.Value {
+			return strings.Map(func(r rune) rune {
+				if r < utf8.RuneSelf {
+					return []rune(strings.ToUpper(string(r)))[0]
+				}
+				return r
+			}, s)
+		}),
+		"lowercase": str1("std.string.lowercase", func(s string) eval.Value {
+			return strings.Map(func(r rune) rune {
+				if r < utf8.RuneSelf {
+					return []rune(strings.ToLower(string(r)))[0]
+				}
+				return r
+			}, s)
+		}),
+		"trim": str1("std.string.trim", func(s string) eval.Value { return strings.TrimSpace(s) }),
+		"characters": str1("std.string.characters", func(s string) eval.Value {
+			var vals []eval.Value
+			for _, r := range s {
+				vals = append(vals, string(r))
+			}
+			return arrayOf(vals)
+		}),
+		"to_number": builtin("std.string.to_number", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			s := m.Str(a[0], "std.string.to_number", at)
+			r, ok := eval.ParseNumber(s)
+			if !ok {
+				eval.Failf("EvalError::Other", at, "std.string.to_number: invalid number literal %q", s)
+			}
+			return r
+		}),
+		"to_bool": builtin("std.string.to_bool", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			switch s := m.Str(a[0], "std.string.to_bool", at); s {
+			case "true", "True":
+				return true
+			case "false", "False":
+				return false
+			default:
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.string.to_bool`: %q is not a boolean literal", s)
+			}
+			return nil
+		}),
+		"to_enum": str1("std.string.to_enum", func(s string) eval.Value { return &eval.Enum{Tag: s} }),
+		"from_number": builtin("std.string.from_number", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			return eval.FormatNumber(m.Num(a[0], "std.string.from_number", at))
+		}),
+		"from_bool": builtin("std.string.from_bool", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			if m.Bool(a[0], "std.string.from_bool", at) {
+				return "true"
+			}
+			return "false"
+		}),
+		"from_enum": builtin("std.string.from_enum", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			e, ok := m.Force(a[0]).(*eval.Enum)
+			if !ok || e.Arg != nil {
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.string.from_enum`: expected an enum tag")
+			}
+			return e.Tag
+		}),
+		"from":    builtin("std.string.from", 1, toString("std.string.from")),
+		"join": builtin("std.string.join", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			sep := m.Str(a[0], "std.string.join", at)
+			var parts []string
+			for _, e := range m.Arr(a[1], "std.string.join", at).Elems {
+				parts = append(parts, m.Str(e, "std.string.join", at))
+			}
+			return strings.Join(parts, sep)
+		}),
+		"split": builtin("std.string.split", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			sep := m.Str(a[0], "std.string.split", at)
+			s := m.Str(a[1], "std.string.split", at)
+			var parts []string
+			if sep == "" {
+				for _, r := range s {
+					parts = append(parts, string(r))
+				}
+				parts = append(append([]string{""}, parts...), "")
+			} else {
+				parts = strings.Split(s, sep)
+			}
+			vals := make([]eval.Value, len(parts))
+			for i, p := range parts {
+				vals[i] = p
+			}
+			return arrayOf(vals)
+		}),
+		"contains": builtin("std.string.contains", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			sub := m.Str(a[0], "std.string.contains", at)
+			return strings.Contains(m.Str(a[1], "std.string.contains", at), sub)
+		}),
+		"replace": builtin("std.string.replace", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			pat := m.Str(a[0], "std.string.replace", at)
+			rep := m.Str(a[1], "std.string.replace", at)
+			s := m.Str(a[2], "std.string.replace", at)
+			if pat == "" {
+				var b strings.Builder
+				b.WriteString(rep)
+				for _, r := range s {
+					b.WriteRune(r)
+					b.WriteString(rep)
+				}
+				return b.String()
+			}
+			return strings.ReplaceAll(s, pat, rep)
+		}),
+		"replace_regex": builtin("std.string.replace_regex", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			re := compileRegex(m.Str(a[0], "std.string.replace_regex", at), "std.string.replace_regex", at)
+			rep := m.Str(a[1], "std.string.replace_regex", at)
+			return re.ReplaceAllString(m.Str(a[2], "std.string.replace_regex", at), rep)
+		}),
+		"is_match": builtin("std.string.is_match", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			re := compileRegex(m.Str(a[0], "std.string.is_match", at), "std.string.is_match", at)
+			return re.MatchString(m.Str(a[1], "std.string.is_match", at))
+		}),
+		"find": builtin("std.string.find", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			re := compileRegex(m.Str(a[0], "std.string.find", at), "std.string.find", at)
+			s := m.Str(a[1], "std.string.find", at)
+			return findResult(s, re.FindStringSubmatchIndex(s))
+		}),
+		"find_all": builtin("std.string.find_all", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			re := compileRegex(m.Str(a[0], "std.string.find_all", at), "std.string.find_all", at)
+			s := m.Str(a[1], "std.string.find_all", at)
+			out := &eval.Array{}
+			for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+				out.Elems = append(out.Elems, eval.Ready(findResult(s, loc)))
+			}
+			return out
+		}),
+		"substring": builtin("std.string.substring", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			start := intArg(m, a[0], "std.string.substring", at)
+			end := intArg(m, a[1], "std.string.substring", at)
+			rs := []rune(m.Str(a[2], "std.string.substring", at))
+			if start < 0 || end > len(rs) || start > end {
+				eval.Failf("EvalError::Other", at, "std.string.substring: invalid range [%d, %d) for a string of length %d", start, end, len(rs))
+			}
+			return string(rs[start:end])
+		}),
+		"base64_encode": str1("std.string.base64_encode", func(s string) eval.Value { return base64.StdEncoding.EncodeToString([]byte(s)) }),
+		"base64_decode": builtin("std.string.base64_decode", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			b, err := base64.StdEncoding.DecodeString(m.Str(a[0], "std.string.base64_decode", at))
+			if err != nil {
+				eval.Failf("EvalError::Other", at, "std.string.base64_decode: %v", err)
+			}
+			return string(b)
+		}),
+		"compare": builtin("std.string.compare", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			return ordering(strings.Compare(m.Str(a[0], "std.string.compare", at), m.Str(a[1], "std.string.compare", at)))
+		}),
+	}
+}
+
+func ordering(c int) eval.Value {
+	switch {
+	case c < 0:
+		return &eval.Enum{Tag: "Lesser"}
+	case c > 0:
+		return &eval.Enum{Tag: "Greater"}
+	}
+	return &eval.Enum{Tag: "Equal"}
+}
+
+func toString(name string) fn {
+	return func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+		switch v := m.Force(a[0]).(type) {
+		case string:
+			return v
+		case *big.Rat:
+			return eval.FormatNumber(v)
+		case bool:
+			if v {
+				return "true"
+			}
+			return "false"
+		case nil:
+			return "null"
+		case *eval.Enum:
+			if v.Arg == nil {
+				return v.Tag
+			}
+		}
+		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: the value cannot be converted to a string", name)
+		return nil
+	}
+}
