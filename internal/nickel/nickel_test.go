@@ -114,7 +114,7 @@ func compact(t *testing.T, s string) string {
 func TestExportErrors(t *testing.T) {
 	tests := []struct {
 		name, src, class, path string
-		line, col          int
+		line, col              int
 	}{
 		{"blame", "{\n  a | Number = \"x\",\n}", "EvalError::BlameError", "a", 2, 16},
 		{"missing def", "{ a | Number }", "EvalError::MissingFieldDef", "a", 1, 3},

@@ -55,14 +55,14 @@ func recordLib() lib {
 		})
 	}
 	return lib{
-		"fields":                fields("std.record.fields", false),
-		"fields_with_opts":      fields("std.record.fields_with_opts", true),
-		"has_field":             hasField("std.record.has_field", false),
-		"has_field_with_opts":   hasField("std.record.has_field_with_opts", true),
-		"insert":                insert("std.record.insert", false),
-		"insert_with_opts":      insert("std.record.insert_with_opts", true),
-		"remove":                remove("std.record.remove", false),
-		"remove_with_opts":      remove("std.record.remove_with_opts", true),
+		"fields":              fields("std.record.fields", false),
+		"fields_with_opts":    fields("std.record.fields_with_opts", true),
+		"has_field":           hasField("std.record.has_field", false),
+		"has_field_with_opts": hasField("std.record.has_field_with_opts", true),
+		"insert":              insert("std.record.insert", false),
+		"insert_with_opts":    insert("std.record.insert_with_opts", true),
+		"remove":              remove("std.record.remove", false),
+		"remove_with_opts":    remove("std.record.remove_with_opts", true),
 		"values": builtin("std.record.values", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			r := m.Rec(a[0], "std.record.values", at)
 			out := &eval.Array{}

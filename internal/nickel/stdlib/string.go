@@ -107,7 +107,7 @@ func stringLib() lib {
 			}
 			return e.Tag
 		}),
-		"from":    builtin("std.string.from", 1, toString("std.string.from")),
+		"from": builtin("std.string.from", 1, toString("std.string.from")),
 		"join": builtin("std.string.join", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			sep := m.Str(a[0], "std.string.join", at)
 			var parts []string
