@@ -35,7 +35,7 @@ func (e *DecodeError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 // Encode returns the state as compact JSON. The output is deterministic: resources and outputs are
 // sorted by address and name.
 func (s *State) Encode() ([]byte, error) {
-	b, err := json.Marshal(s)
+	b, err := appendState(make([]byte, 0, 256*len(s.Resources)+256), s)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode: %w", err)
 	}
@@ -61,16 +61,20 @@ func Decode(data []byte, name string) (*State, error) {
 	if trimmed[0] != '{' {
 		return nil, fail(int64(len(data)-len(bytes.TrimLeft(data, " \t\r\n"))), errors.New("not JSON: a state file starts with '{'"))
 	}
-	var s State
-	if err := json.Unmarshal(data, &s); err != nil {
-		// A newer format may not fit this build's types: say so rather than report its first misfit.
+	s, err := parseState(data)
+	if err != nil {
+		// A newer format may not fit this build's shape: say so rather than report its first misfit.
 		var head struct {
 			Version int `json:"version"`
 		}
 		if json.Unmarshal(data, &head) == nil && head.Version > FormatVersion {
 			return nil, fail(-1, newerVersion(head.Version))
 		}
-		return nil, fail(jsonOffset(err, len(data)), jsonMessage(err))
+		var se *syntaxError
+		if errors.As(err, &se) {
+			return nil, fail(int64(se.off), errors.New(se.msg))
+		}
+		return nil, fail(-1, err)
 	}
 	switch {
 	case s.Version > FormatVersion:
@@ -96,42 +100,11 @@ func Decode(data []byte, name string) (*State, error) {
 			return nil, fail(-1, fmt.Errorf("outputs.%s: null output", name))
 		}
 	}
-	return &s, nil
+	return s, nil
 }
 
 func newerVersion(v int) error {
 	return fmt.Errorf("state format version %d is newer than this prov reads (%d); upgrade prov", v, FormatVersion)
-}
-
-// jsonOffset returns the byte offset an encoding/json error points at, or -1.
-func jsonOffset(err error, n int) int64 {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		if syn.Error() == "unexpected end of JSON input" || syn.Offset == 0 {
-			return syn.Offset
-		}
-		return syn.Offset - 1 // encoding/json counts the offending byte as read
-	case errors.As(err, &typ):
-		return typ.Offset
-	case err.Error() == "unexpected end of JSON input":
-		return int64(n)
-	}
-	return -1
-}
-
-// jsonMessage makes encoding/json's messages read well after a file name.
-func jsonMessage(err error) error {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) && syn.Error() == "unexpected end of JSON input" {
-		return errors.New("unexpected end of file (truncated?)")
-	}
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Field != "" {
-		return fmt.Errorf("%s: cannot use a JSON %s as %s", typ.Field, typ.Value, typ.Type)
-	}
-	return err
 }
 
 // position converts a byte offset in data into a 1-based line and column.

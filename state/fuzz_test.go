@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,9 +29,20 @@ func FuzzDecodeState(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if !json.Valid(data) {
+			t.Fatalf("Decode accepted invalid JSON")
+		}
 		enc, err := s.Encode()
 		if err != nil {
 			t.Fatalf("a decoded state does not encode: %v", err)
+		}
+		// The hand-written codec agrees with encoding/json reading the struct tags.
+		var std state.State
+		if err := json.Unmarshal(enc, &std); err != nil {
+			t.Fatalf("encoding/json rejects Encode's output: %v\n%s", err, enc)
+		}
+		if diff := cmp.Diff(s, &std, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("encoding/json reads Encode's output differently (-Decode +encoding/json):\n%s", diff)
 		}
 		again, err := state.Decode(enc, "re-encoded")
 		if err != nil {

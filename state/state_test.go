@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -215,14 +216,19 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "blank", data: " \n ", want: "file is empty"},
 		{name: "not json", data: "hello", want: "prov.state.json:1:1 (byte 0): not JSON", line: 1},
 		{name: "truncated", data: string(good[:len(good)/2]), want: "unexpected end of file (truncated?)", line: 1},
-		{name: "syntax", data: "{\n\"version\": 1,\n\"lineage\": x}", want: "prov.state.json:3:12 (byte 27): invalid character 'x'", line: 3},
+		{name: "syntax", data: "{\n\"version\": 1,\n\"lineage\": x}", want: "prov.state.json:3:12 (byte 27): lineage: expected a string, found 'x'", line: 3},
+		{name: "missing comma", data: "{\"version\": 1\n  \"lineage\": \"l\"}", want: "prov.state.json:2:3 (byte 16): invalid character '\"' after an object field", line: 2},
+		{name: "bad value", data: `{"version":1,"lineage":"l","resources":{"a":{"attributes":[1,tru]}}}`, want: "1:62 (byte 61): invalid character 't', expected a value", line: 1},
+		{name: "trailing garbage", data: `{"version":1,"lineage":"l"}x`, want: "after the end of the state", line: 1},
+		{name: "bad sensitive path", data: `{"version":1,"lineage":"l","resources":{"a":{"sensitive":["a[x"]}}}`, want: "resources.a.sensitive:", line: 1},
+		{name: "bad number", data: `{"version":1,"lineage":"l","resources":{"a":{"attributes":01}}}`, want: "after an object field", line: 1},
 		{name: "no version", data: `{"lineage":"l"}`, want: `no "version" field`},
 		{name: "newer version", data: `{"version":99,"lineage":"l"}`, want: "state format version 99 is newer than this prov reads (1)"},
 		{name: "zero version", data: `{"version":0,"lineage":"l"}`, want: `no "version" field`},
-		{name: "negative version", data: `{"version":-1,"lineage":"l"}`, want: "unknown state format version -1"},
+		{name: "negative version", data: `{"version":-1,"lineage":"l"}`, want: "version: -1 is not a whole number of 31 bits", line: 1},
 		{name: "newer version, other shape", data: `{"version":2,"lineage":"l","serial":"x"}`, want: "state format version 2 is newer"},
 		{name: "no lineage", data: `{"version":1}`, want: `no "lineage"`},
-		{name: "wrong type", data: `{"version":1,"lineage":"l","serial":"x"}`, want: "serial: cannot use a JSON string as uint64", line: 1},
+		{name: "wrong type", data: `{"version":1,"lineage":"l","serial":"x"}`, want: "prov.state.json:1:37 (byte 36): serial: expected a number, found '\"'", line: 1},
 		{name: "null resource", data: `{"version":1,"lineage":"l","resources":{"a":null}}`, want: "resources.a: null resource"},
 		{name: "array", data: `[1]`, want: "not JSON", line: 1},
 	}
@@ -291,5 +297,47 @@ func BenchmarkDecode10k(b *testing.B) {
 		if _, err := state.Decode(data, "big"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEncodeValues: the hand-written encoder writes values that encoding/json reads back unchanged,
+// and the decoder reads what encoding/json writes.
+func TestEncodeValues(t *testing.T) {
+	tests := []struct {
+		name string
+		v    any
+	}{
+		{name: "escapes", v: "quote\" backslash\\ nl\n tab\t ctl\x01 del\x7f <html>&"},
+		{name: "unicode", v: "ü 日本 😀 \u2028\u2029"},
+		{name: "numbers", v: []any{0.0, -0.5, 1.0, 123456789.0, 1e21, 1e-7, 1.5e300, -2.5e-300, 0.1}},
+		{name: "nested", v: map[string]any{"b": []any{map[string]any{}, []any{}, nil, true, false}, "a": "x", "": "empty key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := withResources(map[string]*state.Resource{"r": {Type: "t", Attributes: tt.v}})
+			enc, err := s.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var std state.State
+			if err := json.Unmarshal(enc, &std); err != nil {
+				t.Fatalf("encoding/json rejects %s: %v", enc, err)
+			}
+			if diff := cmp.Diff(tt.v, std.Resources["r"].Attributes); diff != "" {
+				t.Errorf("encoding/json reads back (-want +got):\n%s", diff)
+			}
+			stdEnc, _ := json.Marshal(s)
+			got, err := state.Decode(stdEnc, "std")
+			if err != nil {
+				t.Fatalf("Decode of encoding/json's output: %v", err)
+			}
+			if diff := cmp.Diff(tt.v, got.Resources["r"].Attributes); diff != "" {
+				t.Errorf("Decode of encoding/json's output (-want +got):\n%s", diff)
+			}
+		})
+	}
+	s := withResources(map[string]*state.Resource{"r": {Type: "t", Attributes: map[string]any{"id": value.Unknown}}})
+	if _, err := s.Encode(); err == nil || !strings.Contains(err.Error(), "resources.r: attributes: a value not known until apply") {
+		t.Errorf("Encode of an unknown value: %v", err)
 	}
 }
