@@ -112,6 +112,12 @@ func (d *differ) whole(depth int, open, child mark, sens paths, p value.Path, pr
 			d.whole(depth+1, child, child, sens, p.Index(i), "", e, ",")
 		}
 		d.add(depth, markNone, "]"+suffix)
+	case string:
+		if isMultiline(c) {
+			d.heredoc(depth, open, prefix, c, suffix, d.forces(p, true))
+			return
+		}
+		d.add(depth, open, prefix+scalar(v)+suffix+d.forces(p, true))
 	default:
 		d.add(depth, open, prefix+scalar(v)+suffix+d.forces(p, true))
 	}
@@ -187,6 +193,8 @@ func (d *differ) value(depth int, bp, ap value.Path, prefix string, b, a any, su
 		d.add(depth, markUpdate, prefix+"["+d.forces(ap, false))
 		d.list(depth+1, bp, ap, bl, al)
 		d.add(depth, markNone, "]"+suffix)
+	case isMultiline(b) && (isMultiline(a) || isString(a)) || isString(b) && isMultiline(a):
+		d.heredocDiff(depth, prefix, b.(string), a.(string), suffix, d.forces(ap, true))
 	case !isContainer(b) && !isContainer(a):
 		d.add(depth, markUpdate, prefix+scalar(b)+" -> "+scalar(a)+suffix+d.forces(ap, true))
 	case value.IsUnknown(a):
@@ -202,39 +210,7 @@ func (d *differ) value(depth int, bp, ap value.Path, prefix string, b, a any, su
 // elements are counted and hidden, and a removed record followed by an added one is shown as one
 // record changed in place.
 func (d *differ) list(depth int, bp, ap value.Path, b, a []any) {
-	type op struct {
-		keep   bool
-		del    bool
-		bi, ai int
-	}
-	n, m := len(b), len(a)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if value.Equal(b[i], a[j]) {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	var ops []op
-	for i, j := 0, 0; i < n || j < m; {
-		switch {
-		case i < n && j < m && value.Equal(b[i], a[j]):
-			ops = append(ops, op{keep: true, bi: i, ai: j})
-			i, j = i+1, j+1
-		case j == m || i < n && lcs[i+1][j] >= lcs[i][j+1]:
-			ops = append(ops, op{del: true, bi: i})
-			i++
-		default:
-			ops = append(ops, op{ai: j})
-			j++
-		}
-	}
+	ops := edits(len(b), len(a), func(i, j int) bool { return value.Equal(b[i], a[j]) })
 	for k := 0; k < len(ops); {
 		if ops[k].keep {
 			run := 0
@@ -291,6 +267,11 @@ func hiddenNote(n int, what string) string {
 		what += "s"
 	}
 	return "# (" + strconv.Itoa(n) + " unchanged " + what + " hidden)"
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
 }
 
 func isContainer(v any) bool {

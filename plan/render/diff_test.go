@@ -131,10 +131,39 @@ func TestDiff(t *testing.T) {
 `,
 		},
 		{
+			name:   "multi-line string changed line by line",
+			before: map[string]any{"s": "1\n2\n3\n4\n5\nx\n6\n7\n8\n9\n10\n11\n"},
+			after:  map[string]any{"s": "1\n2\n3\n4\n5\ny\n6\n7\n8\n9\n10\n11\n12\n"},
+			want: `      ~ s = <<-EOT
+            # (3 unchanged lines hidden)
+            4
+            5
+          - x
+          + y
+            6
+            7
+            # (2 unchanged lines hidden)
+            10
+            11
+          + 12
+        EOT
+`,
+		},
+		{
+			name:   "multi-line string created, control characters escaped",
+			before: map[string]any{},
+			after:  map[string]any{"s": "x\x1b[31m\ny"},
+			want: `      + s = <<-EOT
+            x\x1b[31m
+            y
+        EOT
+`,
+		},
+		{
 			name:   "strings are escaped",
-			before: map[string]any{"s": "line\none"},
+			before: map[string]any{"s": "bell\a"},
 			after:  map[string]any{"s": "tab\t\"q\""},
-			want: `      ~ s = "line\none" -> "tab\t\"q\""
+			want: `      ~ s = "bell\a" -> "tab\t\"q\""
 `,
 		},
 	}
