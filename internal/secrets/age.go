@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/provhq/prov/internal/settings"
 	"github.com/provhq/prov/state"
 )
 
@@ -177,4 +178,18 @@ func WriteIdentity(path string) (string, error) {
 		return "", fmt.Errorf("age keygen: write %s: %w", path, err)
 	}
 	return rec, nil
+}
+
+// StateCodec returns the codec for state encrypted at rest as the settings describe it, or nil (plain
+// JSON) when encryption is off.
+func StateCodec(e settings.Encryption) (state.Codec, error) {
+	if !e.Enabled() {
+		return nil, nil
+	}
+	c, err := NewAgeCodec(e.Recipients, e.IdentityFile)
+	if err != nil {
+		return nil, fmt.Errorf("state encryption: %w", err)
+	}
+	c.AcceptPlaintext = e.Migrate
+	return c, nil
 }

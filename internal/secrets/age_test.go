@@ -9,6 +9,8 @@ import (
 
 	"filippo.io/age"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/settings"
 )
 
 func TestWriteIdentity(t *testing.T) {
@@ -102,5 +104,27 @@ func TestAgeCodec(t *testing.T) {
 	}
 	if _, err := NewAgeCodec(nil, ""); err == nil {
 		t.Errorf("NewAgeCodec accepted no keys")
+	}
+}
+
+func TestStateCodec(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "k.txt")
+	rec, _ := WriteIdentity(key)
+	if c, err := StateCodec(settings.Encryption{}); c != nil || err != nil {
+		t.Errorf("disabled: %v, %v; want nil, nil", c, err)
+	}
+	c, err := StateCodec(settings.Encryption{Recipients: []string{rec}, IdentityFile: key, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Decode([]byte("{}")); err != nil || string(got) != "{}" {
+		t.Errorf("migrate: Decode plaintext = %q, %v", got, err)
+	}
+	enc, _ := c.Encode([]byte("{}"))
+	if got, err := c.Decode(enc); err != nil || string(got) != "{}" {
+		t.Errorf("round trip = %q, %v", got, err)
+	}
+	if _, err := StateCodec(settings.Encryption{IdentityFile: key + ".missing"}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing identity, no recipients: %v", err)
 	}
 }
