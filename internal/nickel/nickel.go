@@ -8,10 +8,10 @@
 package nickel
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"sort"
 	"strings"
 
@@ -44,6 +44,9 @@ type Options struct {
 	EmbeddedFS fs.FS
 	// Stderr receives std.trace output; nil discards it.
 	Stderr io.Writer
+	// Binary, when set, names a real `nickel` binary to run instead of the built-in evaluator (see
+	// ExternalExport); when empty the PROV_NICKEL environment variable is consulted.
+	Binary string
 }
 
 // Diagnostics converts an error returned by this package into diagnostics.
@@ -52,6 +55,9 @@ func Diagnostics(err error) diag.Diagnostics {
 		return nil
 	}
 	if e, ok := err.(*Error); ok {
+		return e.Diagnostics()
+	}
+	if e, ok := err.(*ExternalError); ok {
 		return e.Diagnostics()
 	}
 	return diag.FromError(err)
@@ -135,7 +141,11 @@ func (s *session) override(v eval.Value, overrides []string) eval.Value {
 }
 
 // Export evaluates files (merged together, like `nickel export a.ncl b.ncl`) and serialises the result.
+// When opts.Binary or $PROV_NICKEL names a nickel binary, that binary does the work instead.
 func Export(files []string, opts Options) ([]byte, error) {
+	if bin := opts.binary(); bin != "" {
+		return ExternalExport(context.Background(), bin, files, opts)
+	}
 	s, err := newSession(opts)
 	if err != nil {
 		return nil, err
@@ -154,7 +164,13 @@ func Export(files []string, opts Options) ([]byte, error) {
 // ExportDocument exports the configuration at path as JSON for prov's document loader. positions maps
 // every exported data path (value.Path string form, e.g. "servers.web-01.zone", "tags[0]") that is a
 // record field to where that field is defined in the source.
+// In external mode (opts.Binary or $PROV_NICKEL) positions is empty: nickel does not report them.
 func ExportDocument(path string, opts Options) ([]byte, map[string]diag.Pos, error) {
+	if bin := opts.binary(); bin != "" {
+		opts.Format = "json"
+		out, err := ExternalExport(context.Background(), bin, []string{path}, opts)
+		return out, map[string]diag.Pos{}, err
+	}
 	s, err := newSession(opts)
 	if err != nil {
 		return nil, nil, err
@@ -268,6 +284,3 @@ func Query(files []string, opts Options) (FieldInfo, error) {
 	})
 	return info, err
 }
-
-// readFileOS is used by ExternalExport's tests to keep os referenced in one place.
-var _ = os.ReadFile
