@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -72,7 +73,8 @@ func child(mode, dir string) error {
 		fmt.Println("locked", id)
 		select {}
 	case "lock-race":
-		// Try once; the winner holds the lock long enough for every loser to try.
+		// Try once; the winner holds the lock until the parent closes its stdin, which it does once
+		// every contender has tried.
 		id, err := b.Lock(ctx, state.LockInfo{Operation: "apply"}, 0)
 		var le *state.LockError
 		switch {
@@ -83,13 +85,19 @@ func child(mode, dir string) error {
 			return err
 		}
 		fmt.Println("won", id)
-		time.Sleep(2 * time.Second)
+		io.Copy(io.Discard, os.Stdin)
 		return b.Unlock(id)
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
 
 func startChild(t *testing.T, mode, dir string) (*exec.Cmd, *bufio.Scanner) {
+	cmd, out, _ := startChildStdin(t, mode, dir)
+	return cmd, out
+}
+
+// startChildStdin starts a child with a pipe to its stdin.
+func startChildStdin(t *testing.T, mode, dir string) (*exec.Cmd, *bufio.Scanner, io.WriteCloser) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", dir)
 	cmd.Env = append(os.Environ(), childEnv+"="+mode)
@@ -98,11 +106,15 @@ func startChild(t *testing.T, mode, dir string) (*exec.Cmd, *bufio.Scanner) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewScanner(stdout)
+	return cmd, bufio.NewScanner(stdout), stdin
 }
 
 // TestKilledAppendsDurable kills a process appending from 16 goroutines and checks that every record
@@ -225,28 +237,29 @@ func TestLockRace(t *testing.T) {
 	const n = 4
 	dir := t.TempDir()
 	type result struct {
-		won bool
-		id  string
+		won   bool
+		id    string
+		stdin io.Closer
 	}
 	results := make(chan result, n)
 	var wg sync.WaitGroup
 	for range n {
-		cmd, out := startChild(t, "lock-race", dir)
+		_, out, stdin := startChildStdin(t, "lock-race", dir)
 		wg.Go(func() {
 			if out.Scan() {
 				verdict, id, _ := strings.Cut(out.Text(), " ")
-				results <- result{won: verdict == "won", id: id}
+				results <- result{won: verdict == "won", id: id, stdin: stdin}
 			}
-			cmd.Wait()
 		})
 	}
-	wg.Wait()
+	wg.Wait() // every contender has tried; the winner still holds the lock
 	close(results)
 	var winners []string
 	var losers []result
 	for r := range results {
 		if r.won {
 			winners = append(winners, r.id)
+			r.stdin.Close()
 		} else {
 			losers = append(losers, r)
 		}
