@@ -87,7 +87,7 @@ type jsonOutputChange struct {
 	Actions         []string `json:"actions"`
 	Before          any      `json:"before"`
 	After           any      `json:"after"`
-	AfterUnknown    bool     `json:"after_unknown"`
+	AfterUnknown    any      `json:"after_unknown"`
 	BeforeSensitive bool     `json:"before_sensitive"`
 	AfterSensitive  bool     `json:"after_sensitive"`
 }
@@ -206,7 +206,7 @@ func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
 			Actions:         actions(oc.Action),
 			Before:          cleanOutput(oc.Before, oc.Sensitive),
 			After:           cleanOutput(after, oc.Sensitive),
-			AfterUnknown:    value.IsUnknown(after),
+			AfterUnknown:    mirror(nil, after, isUnknownAt(after)),
 			BeforeSensitive: oc.Sensitive && oc.Before != nil,
 			AfterSensitive:  oc.Sensitive && after != nil,
 		}
@@ -326,10 +326,10 @@ func actions(a plan.Action) []string {
 // actionReason is Terraform's action_reason, where prov knows it.
 func actionReason(ch *plan.Change, destroy bool) string {
 	switch {
-	case ch.Action.IsReplace() && len(ch.ReplacePaths) > 0:
-		return "replace_because_cannot_update"
-	case ch.Action.IsReplace():
+	case ch.Action.IsReplace() && strings.Contains(ch.Reason, "-replace"):
 		return "replace_by_request"
+	case ch.Action.IsReplace():
+		return "replace_because_cannot_update"
 	case ch.Action == plan.Delete && !destroy:
 		return "delete_because_no_resource_config"
 	}

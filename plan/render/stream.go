@@ -43,6 +43,29 @@ type Hook struct {
 	Percent int
 }
 
+// NewHook returns the Hook of the change of addr in p, its identity taken from the prior attributes.
+// The engine reports addresses; this fills in what the events need besides.
+func NewHook(p *plan.Plan, addr string, action plan.Action) Hook {
+	h := Hook{Addr: addr, Action: action}
+	if ch, ok := p.Changes[addr]; ok {
+		h.Type = ch.Type
+		h = h.WithID(ch.Before)
+	}
+	return h
+}
+
+// WithID returns h with IDKey and IDValue taken from attrs' "id" attribute, when it has a known one.
+func (h Hook) WithID(attrs any) Hook {
+	m, _ := attrs.(map[string]any)
+	switch id := m["id"].(type) {
+	case string:
+		h.IDKey, h.IDValue = "id", id
+	case float64:
+		h.IDKey, h.IDValue = "id", scalar(id)
+	}
+	return h
+}
+
 // Stream writes prov's machine-readable UI: JSON lines shaped like Terraform's (`terraform plan -json`),
 // one event per line, each with @level, @message, @module "prov.ui", @timestamp and type. It is safe
 // for concurrent use; a line is never interleaved with another. The first write error stops the stream
@@ -200,6 +223,19 @@ func (s *Stream) RefreshStart(h Hook) {
 func (s *Stream) RefreshComplete(h Hook) {
 	s.emit("info", "refresh_complete", h.Addr+": Refresh complete"+idSuffix(h, ""),
 		map[string]any{"hook": refreshEvent(h)})
+}
+
+// Skipped writes that changes will not be carried out because cause (a failed address, or why the walk
+// stopped) prevents them. addrs are reported once, in the order given.
+func (s *Stream) Skipped(addrs []string, cause string) {
+	s.emit("warn", "apply_skipped", fmt.Sprintf("%s skipped: %s", plural(len(addrs), "change"), cause),
+		map[string]any{"skipped": map[string]any{"addrs": addrs, "cause": cause}})
+}
+
+// Phase writes a stage of a resume or a rollback ("resume", "settle", "rollback", "state") with its
+// line for the user.
+func (s *Stream) Phase(phase, message string) {
+	s.emit("info", "phase", message, map[string]any{"phase": phase})
 }
 
 // Diagnostic writes one error or warning.

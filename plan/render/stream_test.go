@@ -40,9 +40,9 @@ func TestStream(t *testing.T) {
 	s.ApplyStart(web)
 	web.Elapsed, web.Message, web.Percent = 10*time.Second+300*time.Millisecond, "waiting for boot", 40
 	s.ApplyProgress(web)
-	web.Elapsed, web.Message, web.Percent, web.IDKey, web.IDValue = 31*time.Second, "", 0, "id", "00d4-web-10"
-	s.ApplyComplete(web)
-	old := Hook{Addr: "servers.old", Type: "upcloud_server", Action: plan.Delete, IDKey: "id", IDValue: "00c3-old"}
+	web.Elapsed, web.Message, web.Percent = 31*time.Second, "", 0
+	s.ApplyComplete(web.WithID(map[string]any{"id": "00d4-web-10"}))
+	old := NewHook(p, "servers.old", plan.Delete)
 	s.ApplyStart(old)
 	old.Elapsed = 2 * time.Second
 	s.ApplyErrored(old)
@@ -51,6 +51,8 @@ func TestStream(t *testing.T) {
 	s.Diagnostic(diag.Diagnostic{Severity: diag.Warning, Summary: "deprecated plan name", Path: "servers.web-2.plan",
 		Pos: diag.Pos{File: "main.ncl", Line: 12, Col: 5}})
 	s.Outputs(map[string]*state.Output{"web_ip": {Value: "10.0.0.9"}, "db_password": {Value: secret, Sensitive: true}})
+	s.Skipped([]string{"files.motd", "servers.db"}, "servers.old failed")
+	s.Phase("rollback", "Rolling back 2 operations")
 	s.ChangeSummary(OpApply, Counts{Create: 1, Update: 1, Delete: 1, Replace: 2})
 	s.Log("done")
 	if err := s.Err(); err != nil {
