@@ -267,6 +267,9 @@ func bigState(n int) *state.State {
 // TestLargeStateFast checks the "well under 100 ms" budget for 10,000 resources with a wide margin for
 // slow, shared CI machines; the benchmarks below give the real numbers.
 func TestLargeStateFast(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timing is meaningless under the race detector")
+	}
 	s := bigState(10000)
 	start := time.Now()
 	b, err := s.Encode()
