@@ -91,8 +91,9 @@ func (d *Data) StringMap(key string) map[string]string {
 // resource may not be). Nested unknowns count.
 func (d *Data) IsKnown(key string) bool { return !value.HasUnknown(d.Get(key)) }
 
-// Set sets the value at key. A value that is not JSON-like (a channel, a func) is reported as an error
-// diagnostic when the function returns.
+// Set sets the value at key; setting an attribute to nil unsets it (an unset attribute and a null one
+// are the same). A value that is not JSON-like (a channel, a func) is reported as an error diagnostic
+// when the function returns.
 func (d *Data) Set(key string, v any) {
 	n, err := value.Normalize(v)
 	if err != nil {
@@ -100,7 +101,11 @@ func (d *Data) Set(key string, v any) {
 		return
 	}
 	if !strings.ContainsAny(key, ".[") {
-		d.attrs[key] = n
+		if n == nil {
+			delete(d.attrs, key)
+		} else {
+			d.attrs[key] = n
+		}
 		return
 	}
 	p, err := value.ParsePath(key)

@@ -432,10 +432,14 @@ func asObject(v any) (map[string]any, error) {
 	return nil, fmt.Errorf("expected an object, got %s", kindOf(v))
 }
 
-// known replaces the unknowns a function left in m with null: after apply everything is known.
+// known replaces the unknowns a function left in m with null, and drops null attributes: after apply
+// everything is known, and an unset attribute is the same as a null one.
 func known(m map[string]any) map[string]any {
 	for k, v := range m {
-		if value.HasUnknown(v) {
+		switch {
+		case v == nil, value.IsUnknown(v):
+			delete(m, k)
+		case value.HasUnknown(v):
 			m[k] = clearUnknown(v)
 		}
 	}

@@ -361,9 +361,9 @@ func TestApplyLifecycle(t *testing.T) {
 	if err != nil || updated.Diagnostics.HasErrors() {
 		t.Fatalf("update: %v %v", updated.Diagnostics, err)
 	}
-	want = decode(t, `{"id": "srv-op1", "ip": null, "name": "web", "zone": "fi-hel1", "password": "pw", "cores": 8}`)
+	want = decode(t, `{"id": "srv-op1", "name": "web", "zone": "fi-hel1", "password": "pw", "cores": 8}`)
 	if diff := cmp.Diff(want, updated.New); diff != "" {
-		t.Errorf("updated: unset computed values become null (-want +got):\n%s", diff)
+		t.Errorf("updated: computed values left unset are dropped (-want +got):\n%s", diff)
 	}
 
 	config = decode(t, `{"name": "web", "cores": 48}`)
@@ -393,7 +393,7 @@ func TestApplyFailures(t *testing.T) {
 		wantSummary  string
 	}{
 		{"partial create keeps what exists", `{"name": "half"}`,
-			`{"id": "srv-half", "name": "half", "zone": "fi-hel1", "ip": null}`, "disk attach failed"},
+			`{"id": "srv-half", "name": "half", "zone": "fi-hel1"}`, "disk attach failed"},
 		{"panic becomes a diagnostic", `{"name": "boom"}`, ``, "provider test crashed in create of test_server: kaboom"},
 	}
 	for _, tt := range tests {
