@@ -18,22 +18,34 @@ func FormatTOML(values map[string]any, comments map[string]string) []byte {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	section := ""
-	for _, key := range keys {
-		sec, name, _ := strings.Cut(key, ".")
-		if sec != section {
-			if section != "" {
-				b.WriteByte('\n')
+	for i := 0; i < len(keys); {
+		sec, _, _ := strings.Cut(keys[i], ".")
+		j := i
+		for j < len(keys) && strings.HasPrefix(keys[j], sec+".") {
+			j++
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "[%s]\n", tomlKey(sec))
+		// Comments line up within a section.
+		lines := make([]string, j-i)
+		width := 0
+		for n, key := range keys[i:j] {
+			_, name, _ := strings.Cut(key, ".")
+			lines[n] = tomlKey(name) + " = " + FormatValue(values[key])
+			width = max(width, utf8.RuneCountInString(lines[n]))
+		}
+		for n, key := range keys[i:j] {
+			b.WriteString(lines[n])
+			if c := comments[key]; c != "" {
+				b.WriteString(strings.Repeat(" ", width-utf8.RuneCountInString(lines[n])))
+				b.WriteString("  # ")
+				b.WriteString(c)
 			}
-			fmt.Fprintf(&b, "[%s]\n", tomlKey(sec))
-			section = sec
+			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s = %s", tomlKey(name), FormatValue(values[key]))
-		if c := comments[key]; c != "" {
-			b.WriteString("  # ")
-			b.WriteString(c)
-		}
-		b.WriteByte('\n')
+		i = j
 	}
 	return []byte(b.String())
 }
