@@ -284,3 +284,52 @@ func Query(files []string, opts Options) (FieldInfo, error) {
 	})
 	return info, err
 }
+
+// Session is a reusable evaluation context: the standard library and an importer configured by
+// Options. The conformance harness and tools that evaluate many snippets use it.
+type Session struct{ s *session }
+
+// NewSession returns a Session for opts.
+func NewSession(opts Options) (*Session, error) {
+	s, err := newSession(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{s: s}, nil
+}
+
+// Machine returns the session's evaluator.
+func (s *Session) Machine() *eval.Machine { return s.s.m }
+
+// EvalSource parses and evaluates src (named name, for positions and relative imports); with deep set
+// the whole value is forced, as export would.
+func (s *Session) EvalSource(name, src string, deep bool) (eval.Value, error) {
+	f := source.NewFile(name, src)
+	n, err := parser.Parse(f)
+	if err != nil {
+		return nil, err
+	}
+	var v eval.Value
+	err = s.s.m.Run(func() {
+		v = s.s.m.Eval(n, &eval.Env{})
+		if deep {
+			s.s.m.DeepForce(v)
+		}
+	})
+	return v, err
+}
+
+// Export serialises v in format after forcing it.
+func (s *Session) Export(v eval.Value, format string) ([]byte, error) {
+	d, err := export.Data(s.s.m, v, nil)
+	if err != nil {
+		return nil, err
+	}
+	return export.Format(d, format)
+}
+
+// ParseOnly parses src and reports a syntax error, if any.
+func ParseOnly(name, src string) error {
+	_, err := parser.Parse(source.NewFile(name, src))
+	return err
+}
