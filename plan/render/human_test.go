@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"testing"
+
+	"github.com/provhq/prov/state"
 )
 
 func TestHuman(t *testing.T) {
@@ -29,10 +31,41 @@ func TestHuman(t *testing.T) {
 	}
 }
 
-func TestHumanState(t *testing.T) {
+func TestHumanDestroyNoChanges(t *testing.T) {
+	p := basePlan()
+	p.Destroy = true
 	var buf bytes.Buffer
-	if err := HumanState(&buf, priorState(t), Options{}); err != nil {
+	if err := Human(&buf, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "state.txt.golden", buf.Bytes())
+	golden(t, "destroy_nothing.txt.golden", buf.Bytes())
+}
+
+func TestHumanState(t *testing.T) {
+	tests := []struct {
+		file string
+		s    *state.State
+	}{
+		{"state.txt.golden", priorState(t)},
+		{"state_empty.txt.golden", &state.State{}},
+		{"state_outputs_only.txt.golden", &state.State{Outputs: map[string]*state.Output{"a": {Value: "x"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := HumanState(&buf, tt.s, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, buf.Bytes())
+		})
+	}
+}
+
+func TestHumanResource(t *testing.T) {
+	var buf bytes.Buffer
+	s := priorState(t)
+	if err := HumanResource(&buf, "servers.web-2", s.Resources["servers.web-2"], Options{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "state_resource.color.golden", buf.Bytes())
 }

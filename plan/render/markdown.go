@@ -60,7 +60,9 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 	outputs := outputChanges(p)
 	c := Count(p)
 	var head strings.Builder
-	fmt.Fprintf(&head, "<!-- prov-plan: %s -->\n", strings.ReplaceAll(id, "--", "- -"))
+	// The ID must not end the HTML comment or the line early.
+	id = strings.NewReplacer("--", "- -", "\n", " ", "\r", " ").Replace(id)
+	fmt.Fprintf(&head, "<!-- prov-plan: %s -->\n", id)
 	if len(changes) == 0 && len(outputs) == 0 {
 		head.WriteString("### prov plan: no changes\n\nYour infrastructure matches the configuration.\n")
 		return head.String()
