@@ -52,7 +52,7 @@ func New() *sdk.Provider {
 				"plan_latency_ms": {Type: sdk.Number, Optional: true, Validators: []sdk.Validator{sdk.Between(0, 3_600_000)}, Description: "Delay added to every plan."},
 				"fail_rate":       {Type: sdk.Number, Optional: true, Validators: []sdk.Validator{sdk.Between(0, 1)}, Description: "Fraction of operations that fail."},
 				"fail_matching": {Type: sdk.ListOf(sdk.String), Optional: true,
-					Description: "An operation fails when its operation id, or the resource's id or path, contains one of these strings."},
+					Description: "An operation fails when its operation id, or one of the resource's string attributes (path, input, id, …), contains one of these strings."},
 				"fail_after": {Type: sdk.Bool, Optional: true,
 					Description: "Fail after doing the work instead of before, as when a connection drops after the change was made."},
 				"seed": {Type: sdk.Number, Optional: true, Description: "Seed of the random failures, for repeatable runs."},
@@ -144,8 +144,13 @@ var ErrInjected = errors.New("injected failure (fault_injection)")
 
 func (f *faults) fail(op *sdk.Op, d *sdk.Data) bool {
 	for _, m := range f.matching {
-		if strings.Contains(op.ID, m) || strings.Contains(d.ID(), m) || strings.Contains(d.String("path"), m) {
+		if strings.Contains(op.ID, m) {
 			return true
+		}
+		for _, v := range d.Raw() {
+			if s, ok := v.(string); ok && strings.Contains(s, m) {
+				return true
+			}
 		}
 	}
 	if f.rate <= 0 {

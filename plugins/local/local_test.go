@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,21 +396,23 @@ func TestFaultInjection(t *testing.T) {
 		name      string
 		faults    map[string]any
 		opID      string
+		input     string
 		wantFail  bool
 		wantState bool
 		minTime   time.Duration
 	}{
-		{"matching operation fails before the work", map[string]any{"fail_matching": []any{"bad"}}, "op-bad", true, false, 0},
-		{"other operations succeed", map[string]any{"fail_matching": []any{"bad"}}, "op-good", false, true, 0},
-		{"fail_after does the work", map[string]any{"fail_matching": []any{"bad"}, "fail_after": true}, "op-bad", true, true, 0},
-		{"rate 1 always fails", map[string]any{"fail_rate": 1.0, "seed": 7.0}, "op-1", true, false, 0},
-		{"rate 0 never fails", map[string]any{"fail_rate": 0.0}, "op-1", false, true, 0},
-		{"latency", map[string]any{"latency_ms": 30.0}, "op-1", false, true, 30 * time.Millisecond},
+		{"matching operation fails before the work", map[string]any{"fail_matching": []any{"bad"}}, "op-bad", "x", true, false, 0},
+		{"matching attribute fails", map[string]any{"fail_matching": []any{"bad"}}, "op-1", "a bad input", true, false, 0},
+		{"other operations succeed", map[string]any{"fail_matching": []any{"bad"}}, "op-good", "x", false, true, 0},
+		{"fail_after does the work", map[string]any{"fail_matching": []any{"bad"}, "fail_after": true}, "op-bad", "x", true, true, 0},
+		{"rate 1 always fails", map[string]any{"fail_rate": 1.0, "seed": 7.0}, "op-1", "x", true, false, 0},
+		{"rate 0 never fails", map[string]any{"fail_rate": 0.0}, "op-1", "x", false, true, 0},
+		{"latency", map[string]any{"latency_ms": 30.0}, "op-1", "x", false, true, 30 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, map[string]any{"fault_injection": tt.faults})
-			config := map[string]any{"input": "x"}
+			config := map[string]any{"input": tt.input}
 			start := time.Now()
 			state, ds := h.applyOp("local_data", tt.opID, nil, h.plan("local_data", nil, config).Planned, config)
 			if elapsed := time.Since(start); elapsed < tt.minTime {
@@ -449,5 +452,34 @@ func BenchmarkDataPlanApply(b *testing.B) {
 	for b.Loop() {
 		plan, _ := p.Plan(ctx, plugins.PlanRequest{Type: "local_data", Config: config})
 		p.Apply(ctx, plugins.ApplyRequest{Type: "local_data", OperationID: "op", Planned: plan.Planned, Config: config}, nil)
+	}
+}
+
+// A seeded fail_rate fails about that fraction of operations, and the same ones on every run.
+func TestFailRateSeeded(t *testing.T) {
+	t.Setenv(EnvFaultInjection, "1")
+	outcomes := func() []bool {
+		h := newHarness(t, map[string]any{"fault_injection": map[string]any{"fail_rate": 0.3, "seed": 42.0}})
+		config := map[string]any{"input": "x"}
+		planned := h.plan("local_data", nil, config).Planned
+		var out []bool
+		for i := range 200 {
+			_, ds := h.applyOp("local_data", fmt.Sprint("op-", i), nil, planned, config)
+			out = append(out, ds.HasErrors())
+		}
+		return out
+	}
+	first := outcomes()
+	failed := 0
+	for _, f := range first {
+		if f {
+			failed++
+		}
+	}
+	if failed < 40 || failed > 80 {
+		t.Errorf("%d of 200 failed at rate 0.3", failed)
+	}
+	if diff := cmp.Diff(first, outcomes()); diff != "" {
+		t.Errorf("the same seed failed different operations (-first +second):\n%s", diff)
 	}
 }
