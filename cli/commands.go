@@ -14,5 +14,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		newCmdState(f),
 		newCmdForceUnlock(f),
 		newCmdOutput(f),
+		newCmdInit(f),
+		newCmdValidate(f),
 	}
 }

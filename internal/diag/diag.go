@@ -69,7 +69,7 @@ func (d Diagnostic) String() string {
 	}
 	b.WriteString(d.Severity.String())
 	b.WriteString(": ")
-	if d.Address != "" && !strings.HasPrefix(d.Path, d.Address) {
+	if d.Address != "" && !strings.Contains(d.Path, d.Address) {
 		b.WriteString(d.Address)
 		b.WriteString(": ")
 	}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/document"
+	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/plugins/host"
+)
+
+// configFlags choose the configuration: the working directory's main.ncl / main.json, or -config FILE.
+type configFlags struct {
+	file string
+}
+
+func (c *configFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&c.file, "config", "", "configuration `FILE` (.ncl or .json); default main.ncl or main.json in the working directory")
+}
+
+// loadDocument loads and validates the configuration.
+func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnostics) {
+	path := p.dir
+	if c.file != "" {
+		path = c.file
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(p.dir, path)
+		}
+	}
+	doc, diags := document.Load(path, document.LoadOptions{Nickel: p.nickel})
+	return doc, relativize(diags, p.dir)
+}
+
+// nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary.
+func (p *project) nickel(path string) ([]byte, map[string]diag.Pos, error) {
+	out, positions, err := nickel.ExportDocument(path, nickel.Options{Stderr: p.f.IO.ErrOut})
+	if err != nil {
+		return nil, nil, nickel.Diagnostics(err).Err()
+	}
+	return out, positions, nil
+}
+
+// relativize shows file names relative to the working directory, as the user typed them.
+func relativize(ds diag.Diagnostics, dir string) diag.Diagnostics {
+	for i := range ds {
+		if rel, err := filepath.Rel(dir, ds[i].Pos.File); err == nil && filepath.IsAbs(ds[i].Pos.File) && !strings.HasPrefix(rel, "..") {
+			ds[i].Pos.File = rel
+		}
+	}
+	return ds
+}
+
+// providerConfigs turns the document's providers (declared and implied) into plan provider configs.
+func providerConfigs(doc *document.Document) map[string]plan.ProviderConfig {
+	out := map[string]plan.ProviderConfig{}
+	for name, pc := range doc.Providers {
+		out[name] = plan.ProviderConfig{Source: pc.Source, Version: pc.Version, Config: pc.Config}
+	}
+	for _, r := range doc.Resources {
+		if _, ok := out[r.Provider]; !ok {
+			out[r.Provider] = plan.ProviderConfig{Source: "builtin/" + r.Provider}
+		}
+	}
+	return out
+}
+
+// requirements lists the plugins a set of provider configs needs, for prov init.
+func requirements(cfgs map[string]plan.ProviderConfig) []host.Requirement {
+	var reqs []host.Requirement
+	for _, name := range sortedKeys(cfgs) {
+		cfg := cfgs[name]
+		reqs = append(reqs, host.Requirement{Kind: host.Provider, Name: name, Source: cfg.Source, Version: cfg.Version})
+	}
+	return reqs
+}
+
+// hostOptions are the plugin host's options for this project.
+func (p *project) hostOptions() host.Options {
+	var builtins []host.ID
+	for name := range builtinProviders {
+		builtins = append(builtins, host.ID{Kind: host.Provider, Name: name})
+	}
+	for name := range builtinTaskservs {
+		builtins = append(builtins, host.ID{Kind: host.Taskserv, Name: name})
+	}
+	return host.Options{Dir: p.dir, Builtins: builtins, ProvVersion: p.f.Version, Logger: p.f.Logger.Named("plugins"),
+		SelfExe: selfExe()}
+}
+
+// selfExe is the binary that serves builtin plugins. PROV_SELF_EXE exists for tests that run the CLI
+// in-process, where os.Executable is the test binary.
+func selfExe() string { return os.Getenv("PROV_SELF_EXE") }
+
+// openPlugins starts the plugin host and returns a provider source for cfgs. Close both when done.
+func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, *providerSource, error) {
+	h, err := host.New(p.hostOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	src := newProviderSource(cfgs, func(ctx context.Context, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
+		return h.Provider(ctx, name, cfg.Source, cfg.Version)
+	})
+	return h, src, nil
+}
+
+// printDiags writes diagnostics to stderr, errors in red on a terminal.
+func (p *project) printDiags(ds diag.Diagnostics) {
+	for _, d := range ds {
+		line := d.String()
+		if p.f.IO.Color {
+			code := "31"
+			if d.Severity == diag.Warning {
+				code = "33"
+			}
+			line = "\x1b[" + code + "m" + line + "\x1b[0m"
+		}
+		fmt.Fprintln(p.f.IO.ErrOut, line)
+	}
+}
