@@ -26,7 +26,7 @@ func (ps Providers) Provider(_ context.Context, name string) (plugins.Provider, 
 	if p, ok := ps[name]; ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("provider %q is not available (have %v)", name, slices.Sorted(maps.Keys(ps)))
+	return nil, fmt.Errorf("not available (have %v)", slices.Sorted(maps.Keys(ps)))
 }
 
 // Graph returns the order in which the changes must be applied: a node per change, and for each node

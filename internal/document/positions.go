@@ -32,11 +32,14 @@ func Display(p value.Path) string {
 	return b.String()
 }
 
-// lineIndex turns byte offsets into 1-based line:column positions (columns count characters).
+// lineIndex turns byte offsets into 1-based line:column positions (columns count characters). It
+// remembers the last position asked for, so a scan that asks in increasing order costs linear time even
+// on a document written on one line.
 type lineIndex struct {
 	file   string
 	data   []byte
 	starts []int // offset of the first byte of each line
+	last   struct{ off, line, col int }
 }
 
 func newLineIndex(file string, data []byte) *lineIndex {
@@ -46,13 +49,21 @@ func newLineIndex(file string, data []byte) *lineIndex {
 			starts = append(starts, i+1)
 		}
 	}
-	return &lineIndex{file: file, data: data, starts: starts}
+	li := &lineIndex{file: file, data: data, starts: starts}
+	li.last.line, li.last.col = 1, 1
+	return li
 }
 
 func (li *lineIndex) pos(off int) diag.Pos {
 	off = min(max(off, 0), len(li.data))
 	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
-	return diag.Pos{File: li.file, Line: line + 1, Col: utf8.RuneCount(li.data[li.starts[line]:off]) + 1}
+	from, col := li.starts[line], 1
+	if li.last.line == line+1 && li.last.off <= off {
+		from, col = li.last.off, li.last.col
+	}
+	col += utf8.RuneCount(li.data[from:off])
+	li.last.off, li.last.line, li.last.col = off, line+1, col
+	return diag.Pos{File: li.file, Line: line + 1, Col: col}
 }
 
 // jsonPositions returns the position of every value in a JSON document by data path (value.Path.String

@@ -320,6 +320,9 @@ func (b *base) Plan(_ context.Context, req plugins.PlanRequest) (*plugins.PlanRe
 	if req.Config == nil {
 		return &plugins.PlanResponse{Sensitive: sensitive(s)}, nil
 	}
+	if ds, _ := b.ValidateConfig(context.Background(), req.Type, req.Config); ds.HasErrors() {
+		return &plugins.PlanResponse{Diagnostics: ds}, nil
+	}
 	planned, replace := b.plan(s, req.Prior, req.Config)
 	return &plugins.PlanResponse{Planned: planned, RequiresReplace: replace, Sensitive: sensitive(s)}, nil
 }
