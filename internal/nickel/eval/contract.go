@@ -106,13 +106,23 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			}
 			fields := make(map[string]*Field, len(r.Fields))
 			for k, f := range r.Fields {
-				nf := f.reopen()
 				fl := l.child("dict field")
 				if l.Path != "" {
 					fl.Path = l.Path + "." + k
 				} else {
 					fl.Path = k
 				}
+				if !c.Open {
+					// a dictionary type checks the current values; it does not travel through merges
+					if f.Val == nil {
+						fields[k] = f.reopen()
+						continue
+					}
+					fields[k] = &Field{Def: valueDef{m.ApplyContract(elem, fl, f.Val)}, Priority: f.Priority,
+						Optional: f.Optional, NotExported: f.NotExported, Doc: f.Doc, Span: f.Span}
+					continue
+				}
+				nf := f.reopen()
 				nf.Contracts = append(append([]*PendingContract(nil), f.Contracts...), &PendingContract{Def: valueDef{Ready(elem)}, Label: fl})
 				fields[k] = nf
 			}

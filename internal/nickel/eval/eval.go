@@ -261,7 +261,8 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 		cod := m.Eval(n.Cod, env)
 		return &Contract{Kind: "Arrow", Args: []Value{dom, cod}, Span: n.Pos, Text: n.Pos.Text()}
 	case *ast.Dict:
-		return &Contract{Kind: "Dict", Args: []Value{m.Eval(n.Elem, env)}, Span: n.Pos, Text: n.Pos.Text()}
+		// Open marks the contract form {_ | T}, which propagates through merges like field contracts
+		return &Contract{Kind: "Dict", Args: []Value{m.Eval(n.Elem, env)}, OpenRows: n.Contract, Open: n.Contract, Span: n.Pos, Text: n.Pos.Text()}
 	case *ast.EnumRows:
 		c := &Contract{Kind: "Enum", Rows: map[string]Value{}, OpenRows: n.Open, Span: n.Pos, Text: n.Pos.Text()}
 		for _, r := range n.Rows {

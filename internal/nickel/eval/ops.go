@@ -123,9 +123,6 @@ func (m *Machine) Equal(a, b Value, at source.Span) bool {
 	case *Array:
 		y, ok := b.(*Array)
 		if !ok {
-			if isFunc(b) {
-				break
-			}
 			return false
 		}
 		if len(x.Elems) != len(y.Elems) {
@@ -140,9 +137,6 @@ func (m *Machine) Equal(a, b Value, at source.Span) bool {
 	case *Record:
 		y, ok := b.(*Record)
 		if !ok {
-			if isFunc(b) {
-				break
-			}
 			return false
 		}
 		xk, yk := x.visibleKeys(), y.visibleKeys()
@@ -167,10 +161,8 @@ func (m *Machine) Equal(a, b Value, at source.Span) bool {
 		}
 		return true
 	}
-	if isFunc(a) || isFunc(b) || !isPrimitive(b) {
-		if _, ok := a.(*Label); !ok {
-			Failf("EvalError::IncomparableValues", at, "cannot compare values for equality: %s and %s", TypeName(a), TypeName(b))
-		}
+	if isFunc(a) && isFunc(b) {
+		Failf("EvalError::IncomparableValues", at, "cannot compare values for equality: %s and %s", TypeName(a), TypeName(b))
 	}
 	return false
 }

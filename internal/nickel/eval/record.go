@@ -327,7 +327,9 @@ func (m *Machine) mergeRecords(x, y *Record, at source.Span) *Record {
 			fields[k] = f.reopen()
 		}
 	}
-	return m.close(fields)
+	r := m.close(fields)
+	r.Open = x.Open || y.Open
+	return r
 }
 
 // reopen returns a copy of f without its closed value, ready to be closed over another record.

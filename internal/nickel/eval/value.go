@@ -183,6 +183,8 @@ type Contract struct {
 	// Elem/Dom/Cod for composite types, Rows for enums.
 	Rows     map[string]Value // enum tag -> argument contract (nil for none)
 	OpenRows bool
+	// Open is set on dictionary contracts {_ | T} (as opposed to the type {_ : T}).
+	Open bool
 	Fn       Value // predicate / validator / custom function
 	Span     source.Span
 	Text     string

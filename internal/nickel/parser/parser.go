@@ -327,7 +327,7 @@ func (p *parser) startsAtom() bool {
 		}
 	case token.Punct:
 		switch t.Text {
-		case "(", "[", "{", "[|":
+		case "(", "[", "{", "[|", "_":
 			return true
 		}
 	}
@@ -479,9 +479,19 @@ func (p *parser) primary() ast.Node {
 		switch t.Text {
 		case "(":
 			p.next()
+			if op := p.tok(); op.Kind == token.Punct && p.peek(1).Is(")") {
+				if _, ok := binops[op.Text]; ok || op.Text == "." {
+					p.next()
+					p.next()
+					return section(op, p.spanFrom(t.Span))
+				}
+			}
 			x := p.expr()
 			p.expect(")")
 			return x
+		case "_":
+			p.next()
+			return &ast.Ident{At: ast.At{Pos: t.Span}, Name: "Dyn"}
 		case "[":
 			p.next()
 			a := &ast.Array{}
@@ -533,6 +543,24 @@ func (p *parser) primary() ast.Node {
 	return nil
 }
 
+// section turns an operator in parentheses, like (+) or (.), into a two-argument function.
+func section(op token.Token, span source.Span) ast.Node {
+	at := ast.At{Pos: span}
+	x := &ast.Ident{At: at, Name: "%x"}
+	y := &ast.Ident{At: at, Name: "%y"}
+	var body ast.Node
+	switch op.Text {
+	case ".":
+		body = &ast.Select{At: at, X: x, Name: y}
+	case "->":
+		body = &ast.Arrow{At: at, Dom: x, Cod: y}
+	default:
+		body = &ast.BinOp{At: at, Op: op.Text, L: x, R: y}
+	}
+	return &ast.Fun{At: at, Param: &ast.PVar{At: at, Name: "%x"},
+		Body: &ast.Fun{At: at, Param: &ast.PVar{At: at, Name: "%y"}, Body: body}}
+}
+
 func (p *parser) record() ast.Node {
 	start := p.expect("{").Span
 	// dictionary type {_ : T} / {_ | T}
@@ -550,7 +578,15 @@ func (p *parser) record() ast.Node {
 			p.accept(",")
 			break
 		}
-		if p.is("include") {
+		if p.accept(";") {
+			// a row tail in a record type: { a : T; r }
+			if p.tok().Kind == token.Ident {
+				p.next()
+			}
+			r.Open = true
+			break
+		}
+		if t := p.tok(); t.Kind == token.Ident && t.Text == "include" && (p.peek(1).Kind == token.Ident || p.peek(1).Is("[")) {
 			p.next()
 			if p.accept("[") {
 				for !p.is("]") {
@@ -601,6 +637,9 @@ func (p *parser) record() ast.Node {
 		}
 		f.Pos = p.spanFrom(fstart)
 		r.Fields = append(r.Fields, f)
+		if p.is(";") {
+			continue
+		}
 		if !p.accept(",") {
 			break
 		}
@@ -762,15 +801,26 @@ func onlyIndent(parts []ast.Node) bool {
 // pattern parses a full pattern; in a match, or-patterns are allowed.
 func (p *parser) pattern(inMatch bool) ast.Pattern {
 	pat := p.patternNoOr()
-	if inMatch && p.tok().Kind == token.Ident && p.tok().Text == "or" {
+	if inMatch && p.isOr() {
 		alts := []ast.Pattern{pat}
-		for p.tok().Kind == token.Ident && p.tok().Text == "or" {
+		for p.isOr() {
 			p.next()
 			alts = append(alts, p.patternNoOr())
 		}
 		return &ast.POr{At: ast.At{Pos: pat.Span().To(alts[len(alts)-1].Span())}, Alts: alts}
 	}
 	return pat
+}
+
+// isOr reports whether the current token is the `or` of an or-pattern (`or` is also a valid name).
+func (p *parser) isOr() bool {
+	if t := p.tok(); t.Kind != token.Ident || t.Text != "or" {
+		return false
+	}
+	p.i++
+	ok := p.startsPattern()
+	p.i--
+	return ok
 }
 
 func (p *parser) patternNoOr() ast.Pattern {
@@ -797,7 +847,7 @@ func (p *parser) startsPattern() bool {
 	t := p.tok()
 	switch t.Kind {
 	case token.Ident, token.Number, token.StrStart, token.EnumTag:
-		return !(t.Kind == token.Ident && t.Text == "or")
+		return !(t.Kind == token.Ident && t.Text == "or" && p.isOr())
 	case token.Keyword:
 		return t.Text == "true" || t.Text == "false" || t.Text == "null"
 	case token.Punct:

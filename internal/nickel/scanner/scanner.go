@@ -331,7 +331,8 @@ func (s *Scanner) stringPart(m *mode) (token.Token, error) {
 			continue
 		}
 		// multiline: ends with "%%…, interpolates with %%…{
-		if c == '"' && strings.HasPrefix(s.src[s.pos+1:], strings.Repeat("%", m.percents)) {
+		if c == '"' && strings.HasPrefix(s.src[s.pos+1:], strings.Repeat("%", m.percents)) &&
+			!strings.HasPrefix(s.src[s.pos+1+m.percents:], "{") {
 			if b.Len() > 0 {
 				return token.Token{Kind: token.StrChunk, Text: b.String(), Span: s.span(start)}, nil
 			}

@@ -67,7 +67,42 @@ func Install(m *eval.Machine) error {
 	})
 	globals["std"] = stdThunk
 	m.Globals = m.Globals.BindAll(globals)
+	for name, src := range primops {
+		f := source.NewFile("<primop "+name+">", src)
+		n, err := parser.Parse(f)
+		if err != nil {
+			return err
+		}
+		globals["%"+name+"%"] = eval.NewThunk(n, m.Globals)
+	}
 	return nil
+}
+
+// primops are upstream's primitive operations (%name%), which some programs call directly, expressed
+// with the standard library.
+var primops = map[string]string{
+	"deep_seq":         "std.deep_seq",
+	"seq":              "std.seq",
+	"force":            "fun x => std.deep_seq x x",
+	"typeof":           "std.typeof",
+	"to_string":        "std.to_string",
+	"blame":            "std.contract.blame",
+	"serialize":        "std.serialize",
+	"deserialize":      "std.deserialize",
+	"array/at":         "fun a i => std.array.at i a",
+	"array/length":     "std.array.length",
+	"array/slice":      "std.array.slice",
+	"array/map":        "fun a f => std.array.map f a",
+	"record/insert":    "fun field r value => std.record.insert field value r",
+	"record/remove":    "std.record.remove",
+	"record/has_field": "std.record.has_field",
+	"record/fields":    "std.record.fields",
+	"record/freeze":    "std.record.freeze",
+	"record/map":       "fun r f => std.record.map f r",
+	"enum/is_variant":  "std.enum.is_enum_variant",
+	"enum/get_tag":     "fun e => std.string.to_enum (std.enum.to_tag_and_arg e).tag",
+	"enum/get_arg":     "fun e => (std.enum.to_tag_and_arg e).arg",
+	"enum/embed":       "fun e => e",
 }
 
 var _ ast.Node // keep the ast import for helpers below
