@@ -185,9 +185,9 @@ type Contract struct {
 	OpenRows bool
 	// Open is set on dictionary contracts {_ | T} (as opposed to the type {_ : T}).
 	Open bool
-	Fn       Value // predicate / validator / custom function
-	Span     source.Span
-	Text     string
+	Fn   Value // predicate / validator / custom function
+	Span source.Span
+	Text string
 }
 
 // scopeSet is the set of names a record literal's fields can see of their record.
