@@ -36,7 +36,7 @@ func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnost
 		}
 	}
 	doc, diags := document.Load(path, document.LoadOptions{Nickel: p.nickel})
-	return doc, relativize(diags, p.dir)
+	return doc, diags
 }
 
 // nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary.
@@ -113,7 +113,7 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 
 // printDiags writes diagnostics to stderr, errors in red on a terminal.
 func (p *project) printDiags(ds diag.Diagnostics) {
-	for _, d := range ds {
+	for _, d := range relativize(ds, p.dir) {
 		line := d.String()
 		if p.f.IO.Color {
 			code := "31"

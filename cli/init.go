@@ -72,7 +72,7 @@ func newCmdValidate(f *cmdutil.Factory) *cobra.Command {
 			if asJSON {
 				out := map[string]any{"format_version": "1.0", "valid": !diags.HasErrors(),
 					"error_count": len(diags.Errors()), "warning_count": len(diags) - len(diags.Errors()),
-					"diagnostics": nonNil(diags)}
+					"diagnostics": nonNil(relativize(diags, p.dir))}
 				if err := writeJSON(f.IO.Out, out); err != nil {
 					return err
 				}
@@ -151,29 +151,24 @@ func (p *project) validateResource(ctx context.Context, src *providerSource, doc
 		return diag.FromError(err).WithAddress(r.Addr)
 	}
 	for i := range ds {
-		full := "resources." + r.Addr + ".config"
-		if ds[i].Path != "" {
-			full += "." + ds[i].Path
+		vp := value.KeyPath("resources", r.Addr, "config")
+		if attr, err := value.ParsePath(ds[i].Path); err == nil {
+			vp = append(vp, attr...)
 		}
-		ds[i].Path = full
+		ds[i].Path = document.Display(vp)
 		if !ds[i].Pos.IsValid() {
-			ds[i].Pos = sourcePos(doc, full)
+			ds[i].Pos = sourcePos(doc, vp)
 		}
 	}
 	return ds.WithAddress(r.Addr)
 }
 
 // sourcePos finds where the value at path, or the nearest enclosing value, was written.
-func sourcePos(doc *document.Document, path string) diag.Pos {
-	for path != "" {
-		if pos, ok := doc.Source[path]; ok {
+func sourcePos(doc *document.Document, path value.Path) diag.Pos {
+	for q := path; len(q) > 0; q = q[:len(q)-1] {
+		if pos, ok := doc.Source[q.String()]; ok {
 			return pos
 		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
 	}
 	return diag.Pos{}
 }
