@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,8 +80,13 @@ func Load(path string, opts LoadOptions) (*Document, diag.Diagnostics) {
 			}
 			return nil, ds
 		}
-		if positions == nil {
-			positions = map[string]diag.Pos{"": {File: path}}
+		// Positions not known (an external nickel reports none) fall back to the file itself.
+		if _, ok := positions[""]; !ok {
+			positions = maps.Clone(positions)
+			if positions == nil {
+				positions = map[string]diag.Pos{}
+			}
+			positions[""] = diag.Pos{File: path}
 		}
 		return Parse(data, path, positions)
 	}

@@ -153,6 +153,9 @@ func TestLoadFiles(t *testing.T) {
 			ncl + ": error: prov's Nickel evaluator is not available in this build\n  Export the configuration to JSON (nickel export --format json " + ncl + " > main.json) and use that, or set PROV_NICKEL to a nickel binary."},
 		{"nickel positions", ncl, LoadOptions{Nickel: nickel},
 			ncl + ":3:7: error: resources.n.config.x: reference to undeclared resource: ${nope.y}\n  No prefix of \"nope.y\" names a resource in this configuration; to write a literal ${, escape it as $${."},
+		{"nickel without positions", ncl, LoadOptions{Nickel: func(string) ([]byte, map[string]diag.Pos, error) {
+			return []byte(`{"prov": "1", "outputs": {"o": {"value": "${nope}"}}}`), map[string]diag.Pos{}, nil
+		}}, ncl + ": error: outputs.o.value: reference to undeclared resource: ${nope}\n  No prefix of \"nope\" names a resource in this configuration; to write a literal ${, escape it as $${."},
 		{"nickel error", ncl, LoadOptions{Nickel: func(string) ([]byte, map[string]diag.Pos, error) {
 			return nil, nil, diag.Diagnostics{{Summary: "type error", Pos: diag.Pos{File: "x.ncl", Line: 1, Col: 2}}}.Err()
 		}}, "x.ncl:1:2: error: type error"},
