@@ -128,11 +128,11 @@ func TestSecretEdit(t *testing.T) {
 		t.Fatal(errOut)
 	}
 
-	// Editors are shell scripts that record the file they were given.
+	// Editors are shell scripts that record the file they were given (their last argument).
 	seen := filepath.Join(dir, "seen")
 	script := func(name, body string) string {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte("#!/bin/sh\necho \"$1\" > "+seen+"\n"+body+"\n"), 0o755)
+		os.WriteFile(p, []byte("#!/bin/sh\nfor a; do last=$a; done\necho \"$last\" > "+seen+"\n"+body+"\n"), 0o755)
 		return p
 	}
 	tests := []struct {
@@ -145,7 +145,7 @@ func TestSecretEdit(t *testing.T) {
 		{name: "unchanged", editor: script("noop", "true"), wantErr: "s.json unchanged.\n", want: password},
 		{name: "editor fails", editor: script("fail", "exit 3"), wantErr: "error: edit $DIR/s.json: editor " + filepath.Join("$DIR", "fail") + ": exit status 3\n", wantCode: 1, want: password},
 		{name: "changed", editor: script("change", `sed -i 's/`+password+`/new-pass/' "$1"`), wantErr: "s.json re-encrypted.\n", want: "new-pass"},
-		{name: "editor with arguments", editor: script("args", `sed -i "s/new-pass/$2/" "$1"`) + " --wait", wantErr: "s.json unchanged.\n", want: "new-pass"},
+		{name: "editor with arguments", editor: script("args", `[ "$1" = --wait ] && sed -i 's/new-pass/newer-pass/' "$2"`) + " --wait", wantErr: "s.json re-encrypted.\n", want: "newer-pass"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
