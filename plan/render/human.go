@@ -203,10 +203,7 @@ func outputLines(ocs []*plan.OutputChange) []line {
 	w := keyWidth(names)
 	var ls []line
 	for _, oc := range ocs {
-		var sens paths
-		if oc.Sensitive {
-			sens = paths{nil}
-		}
+		sens := wholeIf(oc.Sensitive)
 		d := &differ{before: sens, after: sens}
 		prefix := padKey(oc.Name, w)
 		after := outputAfter(oc)
@@ -248,10 +245,7 @@ func HumanState(w io.Writer, s *state.State, opts Options) error {
 		d := &differ{}
 		for _, n := range names {
 			o := s.Outputs[n]
-			var sens paths
-			if o.Sensitive {
-				sens = paths{nil}
-			}
+			sens := wholeIf(o.Sensitive)
 			d.whole(-1, markNone, markNone, sens, nil, padKey(n, wd), o.Value, "")
 		}
 		pr.lines(d.lines)

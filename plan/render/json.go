@@ -169,7 +169,7 @@ func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
 				Actions:         actions(ch.Action),
 				Before:          clean(nil, ch.Before, ch.BeforeSensitive),
 				After:           clean(nil, ch.After, ch.AfterSensitive),
-				AfterUnknown:    mirror(nil, ch.After, isUnknownAt(ch.After)),
+				AfterUnknown:    mirror(nil, ch.After, unknownAt(ch.AfterSensitive)),
 				BeforeSensitive: mirror(nil, ch.Before, paths(ch.BeforeSensitive).at),
 				AfterSensitive:  mirror(nil, ch.After, paths(ch.AfterSensitive).at),
 				ReplacePaths:    replacePaths(ch.ReplacePaths),
@@ -206,7 +206,7 @@ func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
 			Actions:         actions(oc.Action),
 			Before:          cleanOutput(oc.Before, oc.Sensitive),
 			After:           cleanOutput(after, oc.Sensitive),
-			AfterUnknown:    mirror(nil, after, isUnknownAt(after)),
+			AfterUnknown:    mirror(nil, after, unknownAt(wholeIf(oc.Sensitive))),
 			BeforeSensitive: oc.Sensitive && oc.Before != nil,
 			AfterSensitive:  oc.Sensitive && after != nil,
 		}
@@ -218,10 +218,7 @@ func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
 			if out.Configuration.RootModule.Outputs == nil {
 				out.Configuration.RootModule.Outputs = map[string]jsonConfigOutput{}
 			}
-			var sens paths
-			if oc.Sensitive {
-				sens = paths{nil}
-			}
+			sens := wholeIf(oc.Sensitive)
 			out.Configuration.RootModule.Outputs[n] = jsonConfigOutput{Sensitive: oc.Sensitive,
 				Expression: expression(oc.Value, nil, sens, addrs)}
 		}
@@ -339,10 +336,20 @@ func actionReason(ch *plan.Change, destroy bool) string {
 // at reports whether p is sensitive; it matches mirror's predicate.
 func (ps paths) at(p value.Path, _ any) bool { return ps.covers(p) }
 
-func isUnknownAt(_ any) func(value.Path, any) bool {
-	return func(_ value.Path, v any) bool { return value.IsUnknown(v) }
+// unknownAt returns mirror's predicate for after_unknown. A sensitive position is never reported
+// unknown: a saved plan stores secrets as unknown so that it holds none, and whether a secret is known
+// yet is not the reader's business either way.
+func unknownAt(sens paths) func(value.Path, any) bool {
+	return func(p value.Path, v any) bool { return value.IsUnknown(v) && !sens.covers(p) }
 }
 
+// wholeIf returns the paths covering a whole value when sensitive is set.
+func wholeIf(sensitive bool) paths {
+	if sensitive {
+		return paths{nil}
+	}
+	return nil
+}
 // mirror builds Terraform's mask of v: true where marked, records holding only the keys that have
 // something marked inside, lists with one entry per element, false elsewhere.
 func mirror(p value.Path, v any, marked func(value.Path, any) bool) any {
