@@ -1,0 +1,365 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/value"
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/state"
+)
+
+func TestApplyOrder(t *testing.T) {
+	f := newFixture(t)
+	prior := f.seed(map[string]*state.Resource{
+		"x": thing("x1", "x", ""),
+		"y": thing("y1", "y", "", "x"),
+		"z": thing("z1", "z", "old"),
+		"k": thing("k1", "k", ""),
+	})
+	p := mkPlan(prior,
+		create("a", cfg("a")),
+		create("b", cfg("b", "value", "${a.id}"), "a"),
+		create("c", cfg("c", "value", "${b.value}-c"), "b"),
+		remove("x"),
+		remove("y", "x"),
+		update("z", cfg("z", "value", "new")),
+		noop("k"),
+	)
+	p.Outputs["c_value"] = &plan.OutputChange{Name: "c_value", Action: plan.Create, Value: "${c.value}", After: value.Unknown}
+	res, err := f.engine.Apply(context.Background(), p, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([3]int{3, 1, 2}, [3]int{res.Added, res.Changed, res.Destroyed}); diff != "" {
+		t.Errorf("added, changed, destroyed (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ before, after string }{
+		{"done a", "start b"},
+		{"done b", "start c"},
+		{"done y", "start x"}, // deletes in reverse dependency order
+	} {
+		t.Run(tt.before+" < "+tt.after, func(t *testing.T) {
+			if b, a := f.events.index(tt.before), f.events.index(tt.after); b < 0 || a < 0 || b > a {
+				t.Errorf("%q at %d, %q at %d; events: %v", tt.before, b, tt.after, a, f.events.events)
+			}
+		})
+	}
+	got := f.read()
+	if got.Serial != prior.Serial+1 || got.Lineage != prior.Lineage {
+		t.Errorf("state serial %d lineage %s, want %d %s", got.Serial, got.Lineage, prior.Serial+1, prior.Lineage)
+	}
+	if diff := cmp.Diff(map[string]string{"a": "a", "b": "b", "c": "c", "z": "z", "k": "k"}, resourceNames(got)); diff != "" {
+		t.Errorf("state resources (-want +got):\n%s", diff)
+	}
+	aID := got.Resources["a"].Attributes.(map[string]any)["id"]
+	wantB := map[string]any{"name": "b", "value": aID}
+	if diff := cmp.Diff(wantB, got.Resources["b"].Config); diff != "" {
+		t.Errorf("b's config is resolved against a (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&state.Output{Value: fmt.Sprint(aID, "-c")}, got.Outputs["c_value"]); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"a": 1, "b": 1, "c": 1, "z": 1, "k": 1}, objectNames(f.fake)); diff != "" {
+		t.Errorf("objects in the cloud (-want +got):\n%s", diff)
+	}
+	if got.Resources["z"].Attributes.(map[string]any)["value"] != "new" {
+		t.Errorf("z not updated: %v", got.Resources["z"].Attributes)
+	}
+	if in, err := Pending(context.Background(), f.backend); err != nil || in != nil {
+		t.Errorf("Pending after apply = %v, %v; want no journal", in, err)
+	}
+}
+
+func TestReplace(t *testing.T) {
+	tests := []struct {
+		action plan.Action
+		want   []string
+	}{
+		{plan.DeleteThenCreate, []string{"delete r", "create r"}},
+		{plan.CreateThenDelete, []string{"create r", "delete r"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action.String(), func(t *testing.T) {
+			f := newFixture(t)
+			prior := f.seed(map[string]*state.Resource{"r": thing("r1", "r", "")})
+			var calls applyCalls
+			f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+				calls.add(req)
+				return f.fake.Default().Apply(ctx, req, progress)
+			}
+			c := create("r", cfg("r", "zone", "b"))
+			c.Action = tt.action
+			res, err := f.engine.Apply(context.Background(), mkPlan(prior, c), prior)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, calls.kinds()); diff != "" {
+				t.Errorf("provider calls (-want +got):\n%s", diff)
+			}
+			if res.Added != 1 || res.Destroyed != 1 {
+				t.Errorf("added %d destroyed %d, want 1 and 1", res.Added, res.Destroyed)
+			}
+			got := f.read().Resources["r"]
+			if id := got.Attributes.(map[string]any)["id"]; id == "r1" || id == nil {
+				t.Errorf("r not replaced: id %v", id)
+			}
+			if diff := cmp.Diff(map[string]int{"r": 1}, objectNames(f.fake)); diff != "" {
+				t.Errorf("objects in the cloud (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// failOn makes the fake fail the creates of the named objects.
+func failOn(f *fixture, names ...string) {
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		if cfg, ok := req.Config.(map[string]any); ok {
+			for _, n := range names {
+				if cfg["name"] == n {
+					return &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("name", "quota exceeded")}}, nil
+				}
+			}
+		}
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name           string
+		failFast       bool
+		wantSkipped    []string
+		wantNotStarted []string
+		wantState      map[string]string
+	}{
+		{
+			name:        "dependents skipped once, independent branches go on",
+			wantSkipped: []string{"b", "c", "e"},
+			wantState:   map[string]string{"d": "d"},
+		},
+		{
+			name:           "fail-fast starts nothing after the failure",
+			failFast:       true,
+			wantSkipped:    []string{"b", "c", "e"},
+			wantNotStarted: []string{"d"},
+			wantState:      map[string]string{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			failOn(f, "a")
+			f.engine.FailFast = tt.failFast
+			f.engine.Parallelism = 1 // a runs first (address order), then the rest
+			prior := f.read()
+			p := mkPlan(prior,
+				create("a", cfg("a")),
+				create("b", cfg("b"), "a"),
+				create("c", cfg("c"), "b"),
+				create("e", cfg("e"), "a", "b"),
+				create("d", cfg("d")),
+			)
+			res, err := f.engine.Apply(context.Background(), p, prior)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failures) != 1 || res.Failures[0].Addr != "a" || !strings.Contains(res.Failures[0].Diagnostics.String(), "quota exceeded") {
+				t.Errorf("failures = %+v, want a: quota exceeded", res.Failures)
+			}
+			if diff := cmp.Diff(tt.wantSkipped, res.Skipped); diff != "" {
+				t.Errorf("skipped (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantNotStarted, res.NotStarted); diff != "" {
+				t.Errorf("not started (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([][]string{tt.wantSkipped}, f.events.skips[:1]); diff != "" {
+				t.Errorf("OnSkip calls (-want +got):\n%s", diff)
+			}
+			var skipDiags int
+			for _, d := range res.Diagnostics {
+				if strings.Contains(d.Summary, "because a failed") {
+					skipDiags++
+				}
+			}
+			if skipDiags != 1 {
+				t.Errorf("%d diagnostics about the skipped changes, want 1: %v", skipDiags, res.Diagnostics)
+			}
+			if diff := cmp.Diff(tt.wantState, resourceNames(f.read())); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParallelismLimits(t *testing.T) {
+	tests := []struct {
+		name          string
+		parallelism   int
+		concurrency   int // the provider's schema hint
+		providerLimit int // config
+		want          int
+	}{
+		{name: "global", parallelism: 4, want: 4},
+		{name: "provider hint", parallelism: 10, concurrency: 3, want: 3},
+		{name: "config lowers the hint", parallelism: 10, concurrency: 5, providerLimit: 2, want: 2},
+		{name: "config cannot raise the hint", parallelism: 10, concurrency: 3, providerLimit: 8, want: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.engine.Parallelism = tt.parallelism
+			f.engine.ProviderLimits = map[string]int{"fake": tt.providerLimit}
+			f.fake.SchemaFunc = func(ctx context.Context) (*plugins.ProviderSchema, diag.Diagnostics, error) {
+				s, ds, err := f.fake.Default().Schema(ctx)
+				s.Concurrency = tt.concurrency
+				return s, ds, err
+			}
+			var now, most atomic.Int64
+			f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+				n := now.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				time.Sleep(3 * time.Millisecond)
+				now.Add(-1)
+				return f.fake.Default().Apply(ctx, req, progress)
+			}
+			prior := f.read()
+			var changes []*plan.Change
+			for i := range 40 {
+				changes = append(changes, create(fmt.Sprintf("r%02d", i), cfg(fmt.Sprint(i))))
+			}
+			res, err := f.engine.Apply(context.Background(), mkPlan(prior, changes...), prior)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Added != 40 {
+				t.Errorf("added %d, want 40", res.Added)
+			}
+			if got := int(most.Load()); got != tt.want {
+				t.Errorf("most operations in flight = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCancel(t *testing.T) {
+	f := newFixture(t)
+	f.engine.Parallelism = 2
+	started := make(chan struct{}, 100)
+	proceed := make(chan struct{})
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		started <- struct{}{}
+		<-proceed
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	prior := f.read()
+	var changes []*plan.Change
+	for i := range 20 {
+		changes = append(changes, create(fmt.Sprintf("r%02d", i), cfg(fmt.Sprint(i))))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var res *Result
+	var err error
+	var wg sync.WaitGroup
+	wg.Go(func() { res, err = f.engine.Apply(ctx, mkPlan(prior, changes...), prior) })
+	<-started
+	<-started
+	cancel() // Ctrl-C: the two in flight finish, nothing else starts
+	time.Sleep(20 * time.Millisecond)
+	close(proceed)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Added != 2 || len(res.NotStarted) != 18 {
+		t.Errorf("interrupted %v, added %d, not started %d; want true, 2, 18", res.Interrupted, res.Added, len(res.NotStarted))
+	}
+	if n := len(f.read().Resources); n != 2 {
+		t.Errorf("state has %d resources, want the 2 applied", n)
+	}
+	if in, _ := Pending(context.Background(), f.backend); in != nil {
+		t.Errorf("journal left after an interrupted apply: %+v", in)
+	}
+}
+
+func TestHardCancel(t *testing.T) {
+	f := newFixture(t)
+	hard, hardCancel := context.WithCancel(context.Background())
+	f.engine.Hard = hard
+	inFlight := make(chan struct{})
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		close(inFlight)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	prior := f.read()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-inFlight
+		cancel()
+		hardCancel()
+	}()
+	res, err := f.engine.Apply(ctx, mkPlan(prior, create("a", cfg("a")), create("b", cfg("b"), "a")), prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || len(res.Failures) != 1 || res.Failures[0].Addr != "a" {
+		t.Errorf("interrupted %v failures %+v; want the in-flight a cancelled", res.Interrupted, res.Failures)
+	}
+	if f.fake.Calls("Stop") == 0 {
+		t.Errorf("provider Stop not called on hard cancel")
+	}
+}
+
+func TestInconsistentPlan(t *testing.T) {
+	f := newFixture(t)
+	prior := f.read()
+	c := create("a", cfg("a", "value", "y"))
+	c.After = map[string]any{"name": "a", "value": "x", "id": value.Unknown, "ip": value.Unknown}
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, c), prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 {
+		t.Fatalf("failures = %+v, want one", res.Failures)
+	}
+	d := res.Failures[0].Diagnostics[0]
+	if d.Summary != "provider produced an inconsistent plan" || d.Path != "value" || d.Address != "a" {
+		t.Errorf("diagnostic = %+v", d)
+	}
+	if f.fake.Calls("Apply") != 0 {
+		t.Errorf("Apply called despite the inconsistent plan")
+	}
+}
+
+func TestApplyRefusesInterrupted(t *testing.T) {
+	f := newFixture(t)
+	prior := f.read()
+	jw, err := f.backend.Create(context.Background(), state.Record{Kind: state.Begin, Mode: ModeApply})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jw.Append(state.Record{Kind: state.Intent, OpID: "op1", Addr: "a", Action: "create"})
+	jw.Close()
+	in, err := Pending(context.Background(), f.backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&Interrupted{Mode: ModeApply, Started: in.Started, Operations: 1, InDoubt: 1}, in); diff != "" {
+		t.Errorf("Pending (-want +got):\n%s", diff)
+	}
+	_, err = f.engine.Apply(context.Background(), mkPlan(prior, create("a", cfg("a"))), prior)
+	if err == nil || !strings.Contains(err.Error(), "run prov apply -resume or prov rollback") {
+		t.Errorf("Apply = %v, want the interrupted-apply error", err)
+	}
+}

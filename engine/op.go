@@ -1,0 +1,356 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/document"
+	"github.com/provhq/prov/internal/value"
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/state"
+)
+
+// change carries out the phases of n from n.next on. free is called once the last provider call is
+// over, so the worker slot is given back while the last commit record is made durable. It returns the
+// action carried out and the resource the change left at its address.
+func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.Diagnostics) {
+	c := n.c
+	action := c.Action
+	deposed := n.deposed
+	var ds diag.Diagnostics
+	for k := n.next; k < len(n.phases); k++ {
+		phase := n.phases[k]
+		release := func() {}
+		if k == len(n.phases)-1 {
+			release = free
+		}
+		var inDoubt *state.Record
+		if k == n.next {
+			inDoubt = n.inDoubt
+		}
+		cur := r.current(n.addr)
+		switch {
+		case phase == "delete" && c.Action == plan.CreateThenDelete:
+			ds = r.del(n, phase, deposed, cur, inDoubt, release)
+		case phase == "delete":
+			ds = r.del(n, phase, cur, nil, inDoubt, release)
+		case phase == "create":
+			if c.Action == plan.CreateThenDelete {
+				deposed = cur
+			}
+			ds, _ = r.put(n, phase, cur, nil, inDoubt, release)
+		default: // update, read
+			var prior any
+			if cur != nil {
+				prior = cur.Attributes
+			}
+			var replace bool
+			ds, replace = r.put(n, phase, cur, prior, inDoubt, release)
+			if replace { // only in a rollback: restoring prior attributes needs a new object
+				action = plan.DeleteThenCreate
+				if ds = r.del(n, "delete", cur, nil, nil, func() {}); !ds.HasErrors() {
+					ds, _ = r.put(n, "create", nil, nil, nil, release)
+				}
+			}
+		}
+		if ds.HasErrors() {
+			break
+		}
+	}
+	return action, r.current(n.addr), ds
+}
+
+// config resolves the change's configuration: references against the working state (for the state
+// and the provider), then secrets (for the provider only).
+func (r *run) config(c *plan.Change) (stored, sent any, sensitive []value.Path, ds diag.Diagnostics) {
+	stored = c.Config
+	if r.mode == ModeApply {
+		stored, ds = document.Resolve(stored, r.attrs)
+		if ds.HasErrors() {
+			return nil, nil, nil, ds
+		}
+	}
+	sent = stored
+	if r.e.Secrets != nil {
+		var sds diag.Diagnostics
+		sent, sensitive, sds = r.e.Secrets.Resolve(stored, "")
+		if ds = append(ds, sds...); ds.HasErrors() {
+			return nil, nil, nil, ds
+		}
+	}
+	if value.HasUnknown(sent) {
+		var at value.Path
+		value.Walk(sent, func(p value.Path, v any) bool {
+			if at == nil && value.IsUnknown(v) {
+				at = slices.Clone(p)
+			}
+			return at == nil
+		})
+		ds = append(ds, diag.Errorf(at.String(), "value still unknown after the resources it depends on were applied"))
+	}
+	return stored, sent, sensitive, ds
+}
+
+// put creates, updates or reads the object at n's address: it re-plans with the now-known
+// configuration, checks the plan still holds, journals the intent, applies and journals the outcome.
+// cur is the resource at the address (recorded as the intent's prior); prior the attributes the
+// provider plans from (nil for a create). replace reports, in a rollback, that the provider needs a
+// new object to restore the prior configuration; nothing was done then.
+func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt *state.Record, release func()) (ds diag.Diagnostics, replace bool) {
+	c := n.c
+	pv := r.provs[n.prov]
+	id := opID(r.planID, n.addr, phase)
+	if inDoubt != nil {
+		id = inDoubt.OpID
+	}
+	stored, sent, secretPaths, ds := r.config(c)
+	if ds.HasErrors() {
+		return ds, false
+	}
+	if inDoubt != nil {
+		current := prior
+		rd, err := pv.p.Read(r.callCtx, plugins.ReadRequest{Type: c.Type, Current: current, OperationID: id})
+		if err != nil {
+			return append(ds, diag.Errorf("", "provider %s: read %s to settle operation %s: %v", pv.name, c.Type, id, err)), false
+		}
+		if rd.Diagnostics.HasErrors() {
+			return append(ds, rd.Diagnostics...), false
+		}
+		switch {
+		case phase == "create" && rd.New != nil:
+			res := r.resource(c, stored, rd.New, rd.Sensitive, secretPaths)
+			r.settled(n.addr, phase, id, "found: recorded as created")
+			if err := r.record(state.Record{Kind: state.Commit, OpID: id, Addr: n.addr, Action: phase, New: res}); err != nil {
+				return append(ds, diag.Errorf("", "journal: %v", err)), false
+			}
+			r.set(n.addr, res)
+			release()
+			return ds, false
+		case phase == "create":
+			r.settled(n.addr, phase, id, "not found: creating it again with the same operation id")
+		case rd.New == nil:
+			return append(ds, diag.Errorf("", "the object no longer exists: it was deleted outside prov while operation %s was in doubt", id)), false
+		default:
+			r.settled(n.addr, phase, id, "found: applying again with the same operation id")
+			prior = rd.New
+		}
+	}
+	pr, err := pv.p.Plan(r.callCtx, plugins.PlanRequest{Type: c.Type, Prior: prior, Config: sent})
+	if err != nil {
+		return append(ds, diag.Errorf("", "provider %s: plan %s: %v", pv.name, c.Type, err)), false
+	}
+	if ds = append(ds, pr.Diagnostics...); ds.HasErrors() {
+		return ds, false
+	}
+	if phase == "update" && len(pr.RequiresReplace) > 0 {
+		if r.mode == ModeRollback {
+			return ds, true
+		}
+		return append(ds, inconsistent(pv.name, pr.RequiresReplace[0], "now requires replacing the object")), false
+	}
+	if r.mode == ModeApply {
+		if p, bad := differs(c.After, pr.Planned, nil); bad {
+			return append(ds, inconsistent(pv.name, p, "has a different planned value")), false
+		}
+	}
+	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: cur}); err != nil {
+		return append(ds, diag.Errorf("", "journal: %v", err)), false
+	}
+	resp, err := pv.p.Apply(r.callCtx, plugins.ApplyRequest{
+		Type: c.Type, OperationID: id, Prior: prior, Planned: pr.Planned, Config: sent,
+	}, func(p plugins.Progress) { r.hooks.OnProgress(n.addr, p) })
+	if err != nil {
+		resp = &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "provider %s: apply %s: %v", pv.name, c.Type, err)}}
+	}
+	if ds = append(ds, resp.Diagnostics...); !ds.HasErrors() {
+		release() // a failure keeps the slot until the scheduler knows, for -fail-fast
+	}
+	var res *state.Resource
+	if resp.New != nil {
+		res = r.resource(c, stored, resp.New, slices.Concat(resp.Sensitive, pr.Sensitive), secretPaths)
+	}
+	if ds.HasErrors() {
+		rec := state.Record{Kind: state.Fail, OpID: id, Addr: n.addr, Action: phase, New: res, Error: ds.Errors().String()}
+		if res != nil && c.Action == plan.CreateThenDelete {
+			// The object being replaced is still in use and stays in the state; the partial
+			// replacement is reported rather than tracked.
+			rec.New = nil
+			ds = append(ds, diag.Warnf("", "the partly created replacement object is not tracked by prov; remove it by hand (operation %s)", id))
+		}
+		if err := r.record(rec); err != nil {
+			ds = append(ds, diag.Errorf("", "journal: %v", err))
+		}
+		if rec.New != nil {
+			r.set(n.addr, rec.New)
+		}
+		return ds, false
+	}
+	if err := r.record(state.Record{Kind: state.Commit, OpID: id, Addr: n.addr, Action: phase, New: res}); err != nil {
+		ds = append(ds, diag.Errorf("", "journal: %v", err))
+	}
+	r.set(n.addr, res)
+	return ds, false
+}
+
+// del deletes the object prior at n's address; after is the resource the address holds once it is
+// gone (nil, or the replacement of a create-then-delete).
+func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *state.Record, release func()) diag.Diagnostics {
+	if prior == nil { // already gone
+		release()
+		return nil
+	}
+	pv := r.provs[n.prov]
+	id := opID(r.planID, n.addr, phase)
+	attrs := prior.Attributes
+	if inDoubt != nil {
+		id = inDoubt.OpID
+		rd, err := pv.p.Read(r.callCtx, plugins.ReadRequest{Type: prior.Type, Current: attrs, OperationID: id})
+		if err != nil {
+			return diag.Diagnostics{diag.Errorf("", "provider %s: read %s to settle operation %s: %v", pv.name, prior.Type, id, err)}
+		}
+		if rd.Diagnostics.HasErrors() {
+			return rd.Diagnostics
+		}
+		if rd.New == nil {
+			r.settled(n.addr, phase, id, "gone: recorded as deleted")
+			release()
+			if err := r.record(state.Record{Kind: state.Commit, OpID: id, Addr: n.addr, Action: phase, New: after}); err != nil {
+				return diag.Diagnostics{diag.Errorf("", "journal: %v", err)}
+			}
+			r.set(n.addr, after)
+			return nil
+		}
+		r.settled(n.addr, phase, id, "still there: deleting it again with the same operation id")
+		attrs = rd.New
+	}
+	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: prior}); err != nil {
+		return diag.Diagnostics{diag.Errorf("", "journal: %v", err)}
+	}
+	resp, err := pv.p.Apply(r.callCtx, plugins.ApplyRequest{Type: prior.Type, OperationID: id, Prior: attrs},
+		func(p plugins.Progress) { r.hooks.OnProgress(n.addr, p) })
+	if err != nil {
+		resp = &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "provider %s: delete %s: %v", pv.name, prior.Type, err)}}
+	}
+	ds := resp.Diagnostics
+	if ds.HasErrors() {
+		rec := state.Record{Kind: state.Fail, OpID: id, Addr: n.addr, Action: phase, Error: ds.Errors().String()}
+		if resp.New != nil && after == nil {
+			res := prior.Clone()
+			res.Attributes = resp.New
+			rec.New = res
+		}
+		if after != nil {
+			ds = append(ds, diag.Warnf("", "the replaced object was not deleted and is no longer tracked by prov; remove it by hand (operation %s)", id))
+		}
+		if err := r.record(rec); err != nil {
+			ds = append(ds, diag.Errorf("", "journal: %v", err))
+		}
+		if rec.New != nil {
+			r.set(n.addr, rec.New)
+		}
+		return ds
+	}
+	release()
+	if err := r.record(state.Record{Kind: state.Commit, OpID: id, Addr: n.addr, Action: phase, New: after}); err != nil {
+		ds = append(ds, diag.Errorf("", "journal: %v", err))
+	}
+	r.set(n.addr, after)
+	return ds
+}
+
+func (r *run) settled(addr, phase, id, outcome string) {
+	r.hooks.OnPhase(PhaseSettle, fmt.Sprintf("%s: %s in doubt (operation %s): %s", addr, phase, id, outcome))
+	r.log.Info("settled operation in doubt", "address", addr, "phase", phase, "op", id, "outcome", outcome)
+}
+
+// resource is the state entry for an object of c's type.
+func (r *run) resource(c *plan.Change, config, attrs any, sensitive ...[]value.Path) *state.Resource {
+	return &state.Resource{
+		Type: c.Type, Provider: c.Provider, Config: config, Attributes: attrs,
+		Sensitive: mergePaths(sensitive...), Dependencies: c.DependsOn,
+	}
+}
+
+func mergePaths(lists ...[]value.Path) []value.Path {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]value.Path, 0, n)
+	seen := make(map[string]bool, n)
+	for _, l := range lists {
+		for _, p := range l {
+			if s := p.String(); !seen[s] {
+				seen[s] = true
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b value.Path) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+func inconsistent(provider string, p value.Path, what string) diag.Diagnostic {
+	return diag.Diagnostic{
+		Severity: diag.Error,
+		Summary:  "provider produced an inconsistent plan",
+		Path:     p.String(),
+		Detail: fmt.Sprintf("With the configuration resolved, provider %s planned a change that differs from the saved plan: "+
+			"%s %s. The saved plan can no longer be applied as shown; run prov plan again. "+
+			"If it keeps happening, this is a bug in the provider.", provider, orRoot(p), what),
+	}
+}
+
+func orRoot(p value.Path) string {
+	if len(p) == 0 {
+		return "the object"
+	}
+	return p.String()
+}
+
+// differs reports the first path at which now does not match a known value of saved (an unknown in
+// saved matches anything; a missing key is null).
+func differs(saved, now any, p value.Path) (value.Path, bool) {
+	if value.IsUnknown(saved) {
+		return nil, false
+	}
+	switch s := saved.(type) {
+	case map[string]any:
+		m, ok := now.(map[string]any)
+		if !ok {
+			return p, true
+		}
+		for k, sv := range s {
+			if q, bad := differs(sv, m[k], p.Key(k)); bad {
+				return q, true
+			}
+		}
+		for k, nv := range m {
+			if _, ok := s[k]; !ok && nv != nil {
+				return p.Key(k), true
+			}
+		}
+		return nil, false
+	case []any:
+		l, ok := now.([]any)
+		if !ok || len(l) != len(s) {
+			return p, true
+		}
+		for i := range s {
+			if q, bad := differs(s[i], l[i], p.Index(i)); bad {
+				return q, true
+			}
+		}
+		return nil, false
+	}
+	if !value.Equal(saved, now) {
+		return p, true
+	}
+	return nil, false
+}

@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/state"
+)
+
+// The phases of a change: one provider operation each. A replace is two.
+var (
+	createPhases          = []string{"create"}
+	updatePhases          = []string{"update"}
+	readPhases            = []string{"read"}
+	deletePhases          = []string{"delete"}
+	deleteThenCreatePhase = []string{"delete", "create"}
+	createThenDeletePhase = []string{"create", "delete"}
+)
+
+func phasesOf(a plan.Action) []string {
+	switch a {
+	case plan.Create:
+		return createPhases
+	case plan.Update:
+		return updatePhases
+	case plan.Read:
+		return readPhases
+	case plan.Delete:
+		return deletePhases
+	case plan.DeleteThenCreate:
+		return deleteThenCreatePhase
+	case plan.CreateThenDelete:
+		return createThenDeletePhase
+	}
+	return nil
+}
+
+type nodeStatus uint8
+
+const (
+	pending nodeStatus = iota
+	done
+	failed
+	skipped
+)
+
+// node is one change in the walk. The scheduler owns waiting, dependents and status; the worker
+// running the node reads the rest, which does not change while it runs.
+type node struct {
+	addr       string
+	c          *plan.Change
+	prov       int
+	waiting    int
+	dependents []int32
+	status     nodeStatus
+
+	phases []string
+	next   int // first phase still to run (a resume skips those committed)
+	// inDoubt is the intent of phase next when a resume found no commit or fail for it.
+	inDoubt *state.Record
+	// deposed is the object a create-then-delete replaces, once its create phase has run.
+	deposed *state.Resource
+}
+
+// trivial nodes have nothing left to do: no-ops, and changes a resume found committed.
+func (n *node) trivial() bool { return n.next >= len(n.phases) }
+
+// buildNodes makes a node per change, in address order, connected as plan.Graph orders them, and
+// starts the providers they need.
+func (r *run) buildNodes(ctx context.Context) error {
+	g, err := r.plan.Graph()
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	addrs := slices.Sorted(maps.Keys(r.plan.Changes))
+	index := make(map[string]int32, len(addrs))
+	r.nodes = make([]node, len(addrs))
+	byName := map[string]int{}
+	for i, addr := range addrs {
+		index[addr] = int32(i)
+		c := r.plan.Changes[addr]
+		n := &r.nodes[i]
+		n.addr, n.c, n.phases = addr, c, phasesOf(c.Action)
+		if !n.trivial() {
+			if n.prov, err = r.provider(ctx, c.Provider, byName); err != nil {
+				return err
+			}
+		}
+	}
+	for i, addr := range addrs {
+		for _, dep := range g.Dependencies(addr) {
+			j := index[dep]
+			r.nodes[i].waiting++
+			r.nodes[j].dependents = append(r.nodes[j].dependents, int32(i))
+		}
+	}
+	return nil
+}
+
+// event is what a worker tells the scheduler: that its provider calls are over (free), and then that
+// its change is done (done, with the outcome; free too if the slot was not given back before).
+type event struct {
+	idx    int32
+	done   bool
+	free   bool
+	action plan.Action // the action carried out (a rollback may turn an update into a replace)
+	diags  diag.Diagnostics
+}
+
+// walk runs every node whose dependencies are done, at most r.parallelism at once and at most each
+// provider's limit, until all are done or the walk stops (ctx cancelled, fail-fast, journal failure).
+// The scheduler is this one goroutine; its work per node is O(1 + dependents).
+func (r *run) walk(ctx context.Context) *Result {
+	res := &Result{}
+	nodes := r.nodes
+	events := make(chan event, 2*r.parallelism)
+	queues := make([][]int32, len(r.provs)) // ready nodes per provider, FIFO from heads
+	heads := make([]int, len(r.provs))
+	busy := make([]int, len(r.provs)) // operations in flight per provider
+	var trivial []int32
+	inflight, running, next := 0, 0, 0
+	stopped, stopReason := false, ""
+
+	ready := func(i int32) {
+		if nodes[i].trivial() {
+			trivial = append(trivial, i)
+		} else {
+			p := nodes[i].prov
+			queues[p] = append(queues[p], i)
+		}
+	}
+	release := func(i int32) {
+		for _, d := range nodes[i].dependents {
+			if nodes[d].status == pending {
+				if nodes[d].waiting--; nodes[d].waiting == 0 {
+					ready(d)
+				}
+			}
+		}
+	}
+	stop := func(reason string) {
+		if !stopped {
+			stopped, stopReason = true, reason
+		}
+	}
+	for i := range nodes {
+		if nodes[i].waiting == 0 {
+			ready(int32(i))
+		}
+	}
+	cancelled := ctx.Done()
+	var hard <-chan struct{}
+	if r.e.Hard != nil {
+		hard = r.e.Hard.Done()
+	}
+	for {
+		for len(trivial) > 0 {
+			i := trivial[len(trivial)-1]
+			trivial = trivial[:len(trivial)-1]
+			nodes[i].status = done
+			release(i)
+		}
+		if r.fatal() != nil {
+			stop("a journal record could not be written")
+		}
+		for !stopped && inflight < r.parallelism {
+			started := false
+			for k := range queues {
+				p := (next + k) % len(queues)
+				if heads[p] == len(queues[p]) || r.provs[p].limit > 0 && busy[p] >= r.provs[p].limit {
+					continue
+				}
+				i := queues[p][heads[p]]
+				heads[p]++
+				inflight, running, busy[p] = inflight+1, running+1, busy[p]+1
+				next, started = p+1, true
+				go r.execute(i, events)
+				break
+			}
+			if !started {
+				break
+			}
+		}
+		if running == 0 {
+			break
+		}
+		select {
+		case ev := <-events:
+			n := &nodes[ev.idx]
+			if ev.free {
+				inflight--
+				busy[n.prov]--
+			}
+			if !ev.done {
+				continue
+			}
+			running--
+			res.Diagnostics = append(res.Diagnostics, ev.diags...)
+			if !ev.diags.HasErrors() {
+				n.status = done
+				count(res, ev.action)
+				release(ev.idx)
+				continue
+			}
+			n.status = failed
+			res.Failures = append(res.Failures, Failure{Addr: n.addr, Action: ev.action, Diagnostics: ev.diags.Errors()})
+			if s := r.skip(ev.idx); len(s) > 0 {
+				res.Skipped = append(res.Skipped, s...)
+				r.hooks.OnSkip(s, n.addr)
+				res.Diagnostics = append(res.Diagnostics, listDiag(n.addr,
+					fmt.Sprintf("%s not applied because %s failed", plural(len(s), "dependent change"), n.addr), s))
+			}
+			if r.e.FailFast {
+				stop("stopped after the first failure (-fail-fast)")
+			}
+		case <-cancelled:
+			res.Interrupted = true
+			cancelled = nil
+			stop("the apply was interrupted")
+		case <-hard:
+			res.Interrupted = true
+			hard = nil
+			stop("the apply was cancelled")
+		}
+	}
+	for i := range nodes {
+		if n := &nodes[i]; n.status == pending && !n.trivial() {
+			res.NotStarted = append(res.NotStarted, n.addr)
+		}
+	}
+	if len(res.NotStarted) > 0 {
+		r.hooks.OnSkip(res.NotStarted, stopReason)
+		res.Diagnostics = append(res.Diagnostics, listDiag("",
+			fmt.Sprintf("%s not started: %s", plural(len(res.NotStarted), "change"), stopReason), res.NotStarted))
+	}
+	slices.Sort(res.Skipped)
+	slices.SortFunc(res.Failures, func(a, b Failure) int { return strings.Compare(a.Addr, b.Addr) })
+	return res
+}
+
+// skip marks every change that depends on node i, directly or not, as skipped, and returns the
+// addresses of those that had something to do, sorted. Each node is skipped at most once.
+func (r *run) skip(i int32) []string {
+	var out []string
+	stack := []int32{i}
+	for len(stack) > 0 {
+		j := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, d := range r.nodes[j].dependents {
+			if n := &r.nodes[d]; n.status == pending {
+				n.status = skipped
+				if !n.trivial() {
+					out = append(out, n.addr)
+				}
+				stack = append(stack, d)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func count(res *Result, a plan.Action) {
+	switch a {
+	case plan.Create:
+		res.Added++
+	case plan.Update:
+		res.Changed++
+	case plan.Delete:
+		res.Destroyed++
+	case plan.Read:
+		res.Read++
+	case plan.DeleteThenCreate, plan.CreateThenDelete:
+		res.Added++
+		res.Destroyed++
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun + " was"
+	}
+	return fmt.Sprintf("%d %ss were", n, noun)
+}
+
+// listDiag is one warning listing addresses, at most 50 of them.
+func listDiag(addr, summary string, addrs []string) diag.Diagnostic {
+	const most = 50
+	shown := addrs[:min(len(addrs), most)]
+	detail := strings.Join(shown, "\n")
+	if len(addrs) > most {
+		detail += fmt.Sprintf("\n… and %d more", len(addrs)-most)
+	}
+	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: detail, Address: addr}
+}
+
+// execute runs node i on its own goroutine and reports to the scheduler.
+func (r *run) execute(i int32, events chan<- event) {
+	n := &r.nodes[i]
+	start := time.Now()
+	r.hooks.OnStart(n.addr, n.c.Action)
+	freed := false
+	free := func() {
+		if !freed {
+			freed = true
+			events <- event{idx: i, free: true}
+		}
+	}
+	action, res, ds := r.change(n, free)
+	elapsed := time.Since(start)
+	ds = ds.WithAddress(n.addr)
+	if ds.HasErrors() {
+		r.hooks.OnError(n.addr, action, elapsed, ds.Errors())
+		if r.log.IsDebug() {
+			r.log.Debug("change failed", "address", n.addr, "action", action.String(), "elapsed", elapsed, "error", ds.Errors().String())
+		}
+	} else {
+		r.hooks.OnComplete(n.addr, action, elapsed, res)
+		if r.log.IsDebug() {
+			r.log.Debug("change complete", "address", n.addr, "action", action.String(), "elapsed", elapsed)
+		}
+	}
+	// A worker that still holds its slot gives it back with the outcome, so that the scheduler learns
+	// of a failure before it could start anything in its place.
+	events <- event{idx: i, done: true, free: !freed, action: action, diags: ds}
+}
