@@ -340,6 +340,9 @@ func doctests(corpus string, opts Options) (Suite, error) {
 				return Case{Reason: err.Error()}
 			}
 			name := fmt.Sprintf("<%s:%d>", t.StdPath, t.Line)
+			// examples may use the function's short name
+			short := t.StdPath[strings.LastIndex(t.StdPath, ".")+1:]
+			t.Code = fmt.Sprintf("let %s = %s in\n%s", short, t.StdPath, t.Code)
 			switch t.ExpectedKind {
 			case "value":
 				src := "(\n" + t.Code + "\n) == (\n" + t.Expected + "\n)"

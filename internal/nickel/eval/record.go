@@ -348,15 +348,20 @@ func NewRecord(fields map[string]*Thunk) *Record {
 	return r
 }
 
-// WithFields returns a copy of r with the fields in set replaced or added (as fixed values) and the
-// fields in del removed; other fields keep their definitions.
+// WithFields returns a frozen copy of r (every field fixed to its current value, so later merges no
+// longer recompute it) with the fields in set replaced or added and the fields in del removed.
 func (m *Machine) WithFields(r *Record, set map[string]*Thunk, del map[string]bool) *Record {
 	fields := make(map[string]*Field, len(r.Fields)+len(set))
 	for k, f := range r.Fields {
 		if del[k] {
 			continue
 		}
-		fields[k] = f.reopen()
+		c := *f
+		if f.Val != nil {
+			c.Def, c.Type, c.Contracts = valueDef{f.Val}, nil, nil
+		}
+		c.Val = nil
+		fields[k] = &c
 	}
 	for k, t := range set {
 		fields[k] = &Field{Def: valueDef{t}, Priority: Priority{Kind: PrioNumeric}, Span: t.Span}

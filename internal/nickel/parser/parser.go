@@ -263,7 +263,7 @@ type opInfo struct {
 
 var binops = map[string]opInfo{
 	"->": {1, true},
-	"|>": {2, false},
+	"|>": {7, false},
 	"||": {3, false},
 	"&&": {4, false},
 	"==": {5, false}, "!=": {5, false},

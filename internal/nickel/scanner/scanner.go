@@ -332,7 +332,7 @@ func (s *Scanner) stringPart(m *mode) (token.Token, error) {
 		}
 		// multiline: ends with "%%…, interpolates with %%…{
 		if c == '"' && strings.HasPrefix(s.src[s.pos+1:], strings.Repeat("%", m.percents)) &&
-			!strings.HasPrefix(s.src[s.pos+1+m.percents:], "{") {
+			!strings.HasPrefix(strings.TrimLeft(s.src[s.pos+1:], "%"), "{") {
 			if b.Len() > 0 {
 				return token.Token{Kind: token.StrChunk, Text: b.String(), Span: s.span(start)}, nil
 			}

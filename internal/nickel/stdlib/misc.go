@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"strings"
@@ -229,8 +230,11 @@ func enumLib() lib {
 		"map": builtin("std.enum.map", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			f := m.Fun(a[0], "std.enum.map", at)
 			e, ok := m.Force(a[1]).(*eval.Enum)
-			if !ok || e.Arg == nil {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.enum.map`: expected an enum variant")
+			if !ok {
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.enum.map`: expected an enum")
+			}
+			if e.Arg == nil {
+				return e
 			}
 			arg := e.Arg
 			return &eval.Enum{Tag: e.Tag, Arg: eval.Lazy(at, func() eval.Value { return m.Apply(f, arg, at) })}
@@ -370,8 +374,26 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 			return nil, err
 		}
 	case "yaml", "yml":
-		if err := yaml.Unmarshal(data, &d); err != nil {
-			return nil, err
+		// several documents import as an array, none as null
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		var docs []any
+		for {
+			var doc any
+			err := dec.Decode(&doc)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, doc)
+		}
+		switch len(docs) {
+		case 0:
+		case 1:
+			d = docs[0]
+		default:
+			d = docs
 		}
 	case "toml":
 		var mp map[string]any

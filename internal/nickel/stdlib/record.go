@@ -129,12 +129,7 @@ func recordLib() lib {
 			return num(len(m.Rec(a[0], "std.record.length", at).VisibleKeys()))
 		}),
 		"freeze": builtin("std.record.freeze", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
-			r := m.Rec(a[0], "std.record.freeze", at)
-			out := map[string]*eval.Thunk{}
-			for _, k := range r.VisibleKeys() {
-				out[k] = m.FieldVal(r, k, at)
-			}
-			return eval.NewRecord(out)
+			return m.WithFields(m.Rec(a[0], "std.record.freeze", at), nil, nil)
 		}),
 	}
 }

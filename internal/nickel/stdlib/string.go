@@ -2,6 +2,7 @@ package stdlib
 
 import (
 	"encoding/base64"
+	"github.com/rivo/uniseg"
 	"math/big"
 	"regexp"
 	"strings"
@@ -25,7 +26,17 @@ func compileRegex(re, name string, at source.Span) *regexp.Regexp {
 	return r
 }
 
-func runeIndex(s string, byteOff int) int { return utf8.RuneCountInString(s[:byteOff]) }
+func runeIndex(s string, byteOff int) int { return uniseg.GraphemeClusterCount(s[:byteOff]) }
+
+// graphemes splits s into extended grapheme clusters, Nickel's notion of characters.
+func graphemes(s string) []string {
+	var out []string
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		out = append(out, g.Str())
+	}
+	return out
+}
 
 func findResult(s string, loc []int) eval.Value {
 	if loc == nil {
@@ -46,7 +57,7 @@ func findResult(s string, loc []int) eval.Value {
 
 func stringLib() lib {
 	return lib{
-		"length": str1("std.string.length", func(s string) eval.Value { return num(utf8.RuneCountInString(s)) }),
+		"length": str1("std.string.length", func(s string) eval.Value { return num(uniseg.GraphemeClusterCount(s)) }),
 		"uppercase": str1("std.string.uppercase", func(s string) eval.Value {
 			return strings.Map(func(r rune) rune {
 				if r < utf8.RuneSelf {
@@ -66,8 +77,8 @@ func stringLib() lib {
 		"trim": str1("std.string.trim", func(s string) eval.Value { return strings.TrimSpace(s) }),
 		"characters": str1("std.string.characters", func(s string) eval.Value {
 			var vals []eval.Value
-			for _, r := range s {
-				vals = append(vals, string(r))
+			for _, g := range graphemes(s) {
+				vals = append(vals, g)
 			}
 			return arrayOf(vals)
 		}),
@@ -179,11 +190,11 @@ func stringLib() lib {
 		"substring": builtin("std.string.substring", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			start := intArg(m, a[0], "std.string.substring", at)
 			end := intArg(m, a[1], "std.string.substring", at)
-			rs := []rune(m.Str(a[2], "std.string.substring", at))
+			rs := graphemes(m.Str(a[2], "std.string.substring", at))
 			if start < 0 || end > len(rs) || start > end {
 				eval.Failf("EvalError::Other", at, "std.string.substring: invalid range [%d, %d) for a string of length %d", start, end, len(rs))
 			}
-			return string(rs[start:end])
+			return strings.Join(rs[start:end], "")
 		}),
 		"base64_encode": str1("std.string.base64_encode", func(s string) eval.Value { return base64.StdEncoding.EncodeToString([]byte(s)) }),
 		"base64_decode": builtin("std.string.base64_decode", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
