@@ -38,6 +38,15 @@ type Options struct {
 	Parallelism int
 	// PluginChecksums are recorded in the plan (from prov.lock.json).
 	PluginChecksums map[string]string
+	// Secrets resolves {"$secret": …} references in configurations before they are sent to a provider;
+	// the paths holding secrets are marked sensitive in the planned values. Nil leaves them as written.
+	Secrets SecretResolver
+}
+
+// SecretResolver replaces secret references in v and returns the paths that now hold secrets, with
+// diagnostics prefixed by the data path at; *secrets.Resolver implements it.
+type SecretResolver interface {
+	Resolve(v any, at string) (any, []value.Path, diag.Diagnostics)
 }
 
 // Make compares the desired document with the prior state (nil when there is none) and asks each
@@ -367,6 +376,17 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 			return
 		}
 	}
+	var secretPaths []value.Path
+	if m.opts.Secrets != nil {
+		var sds diag.Diagnostics
+		config, secretPaths, sds = m.opts.Secrets.Resolve(config, "config")
+		if len(sds) > 0 {
+			m.report(sds.WithAddress(addr)...)
+			if sds.HasErrors() {
+				return
+			}
+		}
+	}
 	prov, schema := m.provider(ctx, r.Provider, addr)
 	if prov == nil {
 		return
@@ -409,7 +429,7 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 			return
 		}
 	}
-	c.After, c.AfterSensitive, c.MonthlyCost = resp.Planned, resp.Sensitive, resp.MonthlyCost
+	c.After, c.AfterSensitive, c.MonthlyCost = resp.Planned, mergePaths(resp.Sensitive, secretPaths), resp.MonthlyCost
 	dataSource := schema != nil && schema.Resources[r.Type] != nil && schema.Resources[r.Type].DataSource
 	switch {
 	case dataSource:
@@ -527,4 +547,14 @@ func (m *maker) planOutputs(p *Plan) {
 			p.Outputs[name] = &OutputChange{Name: name, Action: Delete, Before: prev.Value, Sensitive: prev.Sensitive}
 		}
 	}
+}
+
+// mergePaths returns the paths of a and b, sorted, without duplicates.
+func mergePaths(a, b []value.Path) []value.Path {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(slices.Clone(a), b...)
+	sortPaths(out)
+	return slices.CompactFunc(out, func(x, y value.Path) bool { return slices.Equal(x, y) })
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 
+	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins"
@@ -122,6 +123,8 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 			opts.Destroy = true
 		case "no-refresh":
 			opts.SkipRefresh = true
+		case "secrets":
+			opts.Secrets = fakeSecrets{}
 		case "drift":
 			addr, attrs, _ := strings.Cut(arg, " ")
 			var v map[string]any
@@ -149,6 +152,9 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 	data, err := p.Marshal()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("s3cret")) {
+		t.Errorf("the plan file holds a secret:\n%s", data)
 	}
 	back, err := Unmarshal(data)
 	if err != nil {
@@ -203,6 +209,29 @@ func renderPlan(t *testing.T, b *strings.Builder, p *Plan) {
 	fmt.Fprintf(b, "walk order: %s\n", strings.Join(order, ", "))
 	s := p.Summary()
 	fmt.Fprintf(b, "summary: %d to add, %d to change, %d to destroy (%d replaced), changes=%v\n", s.Add, s.Change, s.Destroy, s.Replace, p.HasChanges())
+}
+
+// fakeSecrets resolves {"$secret": NAME} to "s3cret-NAME".
+type fakeSecrets struct{}
+
+func (fakeSecrets) Resolve(v any, at string) (any, []value.Path, diag.Diagnostics) {
+	var paths []value.Path
+	var ds diag.Diagnostics
+	value.Walk(v, func(p value.Path, x any) bool {
+		m, ok := x.(map[string]any)
+		if !ok || len(m) != 1 || m["$secret"] == nil {
+			return true
+		}
+		name, _ := m["$secret"].(string)
+		if name == "" {
+			ds = append(ds, diag.Errorf(at+"."+p.String(), "bad secret reference"))
+			return false
+		}
+		v, _ = value.Set(v, p, "s3cret-"+name)
+		paths = append(paths, slices.Clone(p))
+		return false
+	})
+	return v, paths, ds
 }
 
 // show renders v as JSON with unknown values as "(known after apply)" and sensitive ones hidden.
