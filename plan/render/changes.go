@@ -8,52 +8,15 @@ import (
 	"github.com/provhq/prov/plan"
 )
 
-// Counts is how many resources a plan touches, per action. The fields are disjoint: a replacement is
-// counted once, in Replace.
-type Counts struct {
-	Create, Update, Delete, Replace, Read int
-}
-
-// Count tallies the changes of p.
-func Count(p *plan.Plan) Counts {
-	var c Counts
-	for _, ch := range p.Changes {
-		switch {
-		case ch.Action == plan.Create:
-			c.Create++
-		case ch.Action == plan.Update:
-			c.Update++
-		case ch.Action == plan.Delete:
-			c.Delete++
-		case ch.Action.IsReplace():
-			c.Replace++
-		case ch.Action == plan.Read:
-			c.Read++
-		}
+// Sentence is the summary line of s: "Plan: 2 to add, 1 to change, 1 to destroy.", with
+// "(1 replacement)" added when replacements are among them (counted in add and destroy, as Terraform
+// does). label is "Plan" or another word for what is summed up.
+func Sentence(label string, s plan.Summary) string {
+	out := label + ": " + itoa(s.Add) + " to add, " + itoa(s.Change) + " to change, " + itoa(s.Destroy) + " to destroy"
+	if s.Replace > 0 {
+		out += " (" + plural(s.Replace, "replacement") + ")"
 	}
-	return c
-}
-
-// Add is the number of objects created, replacements included, as Terraform counts "to add".
-func (c Counts) Add() int { return c.Create + c.Replace }
-
-// Remove is the number of objects destroyed, replacements included, as Terraform counts "to destroy".
-func (c Counts) Remove() int { return c.Delete + c.Replace }
-
-// Changes reports whether any resource changes (reads of data sources do not count).
-func (c Counts) Changes() bool { return c.Create+c.Update+c.Delete+c.Replace > 0 }
-
-// Sentence is the summary line: "Plan: 2 to add, 1 to change, 1 to destroy." with "(1 replacement)"
-// added when replacements are among them. verb is "Plan" or a similar label.
-func (c Counts) Sentence(verb string) string {
-	var b strings.Builder
-	b.WriteString(verb + ": " + itoa(c.Add()) + " to add, " + itoa(c.Update) + " to change, " +
-		itoa(c.Remove()) + " to destroy")
-	if c.Replace > 0 {
-		b.WriteString(" (" + plural(c.Replace, "replacement") + ")")
-	}
-	b.WriteString(".")
-	return b.String()
+	return out + "."
 }
 
 // sortedChanges returns the changes of p that do something, ordered by address.

@@ -187,18 +187,18 @@ func TestCompareAddr(t *testing.T) {
 	}
 }
 
-func TestCountsSentence(t *testing.T) {
+func TestSentence(t *testing.T) {
 	tests := []struct {
-		c    Counts
+		s    plan.Summary
 		want string
 	}{
-		{Counts{}, "Plan: 0 to add, 0 to change, 0 to destroy."},
-		{Counts{Create: 2, Update: 1, Delete: 1}, "Plan: 2 to add, 1 to change, 1 to destroy."},
-		{Counts{Create: 1, Replace: 1, Read: 4}, "Plan: 2 to add, 0 to change, 1 to destroy (1 replacement)."},
+		{plan.Summary{}, "Plan: 0 to add, 0 to change, 0 to destroy."},
+		{plan.Summary{Add: 2, Change: 1, Destroy: 1}, "Plan: 2 to add, 1 to change, 1 to destroy."},
+		{plan.Summary{Add: 2, Destroy: 1, Replace: 1, Read: 4}, "Plan: 2 to add, 0 to change, 1 to destroy (1 replacement)."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, tt.c.Sentence("Plan")); diff != "" {
+			if diff := cmp.Diff(tt.want, Sentence("Plan", tt.s)); diff != "" {
 				t.Error(diff)
 			}
 		})

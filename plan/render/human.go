@@ -86,7 +86,7 @@ func (p *printer) lines(ls []line) {
 func Human(w io.Writer, p *plan.Plan, opts Options) error {
 	pr := &printer{color: opts.Color}
 	changes := sortedChanges(p, false)
-	counts := Count(p)
+	sum := p.Summary()
 	outputs := outputChanges(p)
 	if len(changes) == 0 && len(outputs) == 0 {
 		pr.noChanges(p.Destroy)
@@ -98,7 +98,7 @@ func Human(w io.Writer, p *plan.Plan, opts Options) error {
 		for _, ch := range changes {
 			pr.change(ch)
 		}
-		pr.WriteString(pr.bold("Plan:") + strings.TrimPrefix(counts.Sentence("Plan"), "Plan:") + "\n")
+		pr.WriteString(pr.bold("Plan:") + strings.TrimPrefix(Sentence("Plan", sum), "Plan:") + "\n")
 	}
 	if len(outputs) > 0 {
 		if len(changes) > 0 {

@@ -145,12 +145,11 @@ type jsonExpression struct {
 // Unlike Terraform, sensitive values are not written at all: each is replaced by null and flagged true
 // in the matching before_sensitive / after_sensitive / sensitive_values mask.
 func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
-	counts := Count(p)
 	out := jsonPlan{
 		FormatVersion:   PlanJSONVersion,
 		ProvVersion:     p.ProvVersion,
 		ResourceChanges: []jsonResourceChange{},
-		Applyable:       counts.Changes() || len(outputChanges(p)) > 0,
+		Applyable:       p.HasChanges(),
 	}
 	sources := providerSources(p)
 	addrs := map[string]bool{}
@@ -350,6 +349,7 @@ func wholeIf(sensitive bool) paths {
 	}
 	return nil
 }
+
 // mirror builds Terraform's mask of v: true where marked, records holding only the keys that have
 // something marked inside, lists with one entry per element, false elsewhere.
 func mirror(p value.Path, v any, marked func(value.Path, any) bool) any {

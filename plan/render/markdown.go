@@ -58,7 +58,7 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 	limit = max(limit, minMarkdownLength)
 	changes := sortedChanges(p, false)
 	outputs := outputChanges(p)
-	c := Count(p)
+	c := p.Summary()
 	var head strings.Builder
 	// The ID must not end the HTML comment or the line early.
 	id = strings.NewReplacer("--", "- -", "\n", " ", "\r", " ").Replace(id)
@@ -67,8 +67,9 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 		head.WriteString("### prov plan: no changes\n\nYour infrastructure matches the configuration.\n")
 		return head.String()
 	}
-	fmt.Fprintf(&head, "### prov plan: `+%d ~%d -%d ±%d`\n\n", c.Create, c.Update, c.Delete, c.Replace)
-	head.WriteString("**" + c.Sentence("Plan") + "**")
+	// The short summary counts each resource once: replacements only under ±.
+	fmt.Fprintf(&head, "### prov plan: `+%d ~%d -%d ±%d`\n\n", c.Add-c.Replace, c.Change, c.Destroy-c.Replace, c.Replace)
+	head.WriteString("**" + Sentence("Plan", c) + "**")
 	if line := costLine(changes); line != "" {
 		head.WriteString("<br>\n" + line)
 	}

@@ -142,7 +142,7 @@ func (s *Stream) Plan(p *plan.Plan) {
 	if p.Destroy {
 		op = OpDestroy
 	}
-	s.ChangeSummary(op, Count(p))
+	s.ChangeSummary(op, p.Summary())
 }
 
 // PlannedChange writes one planned_change event.
@@ -166,22 +166,18 @@ func changeEvent(ch *plan.Change) map[string]any {
 }
 
 // ChangeSummary writes the final counts of a plan or an apply.
-func (s *Stream) ChangeSummary(op Operation, c Counts) {
+func (s *Stream) ChangeSummary(op Operation, sum plan.Summary) {
 	var msg string
-	switch op {
-	case OpApply:
-		msg = fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", c.Add(), c.Update, c.Remove())
-	case OpDestroy:
-		if c.Add()+c.Update == 0 {
-			msg = fmt.Sprintf("Destroy complete! Resources: %d destroyed.", c.Remove())
-		} else {
-			msg = c.Sentence("Plan")
-		}
+	switch {
+	case op == OpApply:
+		msg = fmt.Sprintf("Apply complete! Resources: %d added, %d changed, %d destroyed.", sum.Add, sum.Change, sum.Destroy)
+	case op == OpDestroy && sum.Add+sum.Change == 0:
+		msg = fmt.Sprintf("Destroy complete! Resources: %d destroyed.", sum.Destroy)
 	default:
-		msg = c.Sentence("Plan")
+		msg = Sentence("Plan", sum)
 	}
 	s.emit("info", "change_summary", msg, map[string]any{"changes": map[string]any{
-		"add": c.Add(), "change": c.Update, "remove": c.Remove(), "replace": c.Replace, "import": 0,
+		"add": sum.Add, "change": sum.Change, "remove": sum.Destroy, "replace": sum.Replace, "import": 0,
 		"operation": string(op),
 	}})
 }

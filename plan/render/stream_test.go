@@ -53,7 +53,7 @@ func TestStream(t *testing.T) {
 	s.Outputs(map[string]*state.Output{"web_ip": {Value: "10.0.0.9"}, "db_password": {Value: secret, Sensitive: true}})
 	s.Skipped([]string{"files.motd", "servers.db"}, "servers.old failed")
 	s.Phase("rollback", "Rolling back 2 operations")
-	s.ChangeSummary(OpApply, Counts{Create: 1, Update: 1, Delete: 1, Replace: 2})
+	s.ChangeSummary(OpApply, plan.Summary{Add: 3, Change: 1, Destroy: 3, Replace: 2})
 	s.Log("done")
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
