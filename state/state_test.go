@@ -264,23 +264,28 @@ func bigState(n int) *state.State {
 	return s
 }
 
-// TestLargeStateFast checks the "well under 100 ms" budget for 10,000 resources with a wide margin for
-// slow, shared CI machines; the benchmarks below give the real numbers.
+// TestLargeStateFast checks the "well under 100 ms" budget for 10,000 resources. The best of five runs
+// is compared with a wide margin, so a busy shared machine does not fail it; the benchmarks below give
+// the real numbers.
 func TestLargeStateFast(t *testing.T) {
 	if raceEnabled {
 		t.Skip("timing is meaningless under the race detector")
 	}
 	s := bigState(10000)
-	start := time.Now()
-	b, err := s.Encode()
-	if err != nil {
-		t.Fatal(err)
+	best := time.Hour
+	for range 5 {
+		start := time.Now()
+		b, err := s.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := state.Decode(b, "big"); err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, time.Since(start))
 	}
-	if _, err := state.Decode(b, "big"); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("encode+decode of 10,000 resources took %v", d)
+	if best > 300*time.Millisecond {
+		t.Errorf("encode+decode of 10,000 resources took %v at best", best)
 	}
 }
 

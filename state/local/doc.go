@@ -18,17 +18,23 @@
 // line at the end of the file; nothing is ever rewritten.
 //
 //	{"prov_journal":1,"codec":false}
-//	1c291ca3 {"kind":"begin","time":"…","plan":"…","mode":"apply"}
-//	0e4f2a17 {"kind":"intent","time":"…","op":"…","addr":"files.motd","action":"create"}
+//	5c0e4a3d>{"kind":"begin","time":"…","plan":"…","mode":"apply"}
+//	a1f3e0b2>{"kind":"intent","time":"…","op":"…","addr":"files.motd","action":"create"}
+//	0e4f2a17 {"kind":"intent","time":"…","op":"…","addr":"files.index","action":"create"}
 //
 // The header's prov_journal is the format version; codec says whether records are encoded with the
-// backend's Codec. A record line is the CRC-32C (Castagnoli) of its payload as 8 lowercase hex digits, a
-// space, the payload, and a newline. The payload is the record's JSON (which never contains a newline)
-// or, with a Codec, the standard base64 of the Codec's encoding of that JSON.
+// backend's Codec. A record line is the CRC-32C (Castagnoli) of the rest of the line as 8 lowercase hex
+// digits, a flag byte, the payload, and a newline. The flag is '>' on the first record of each write
+// (one write holds one group commit's records) and a space on the others. The payload is the record's
+// JSON (which never contains a newline) or, with a Codec, the standard base64 of the Codec's encoding
+// of that JSON.
 //
-// A last line that has no newline, or whose checksum does not match, is a record torn by a crash in the
-// middle of its write: the reader drops it, and reopening the journal for appending cuts it off. A bad
-// line followed by good ones is corruption, reported with the file name and the record's number.
+// A write starts only after the fsync of the previous one returned, so only the last write can be torn
+// by a crash. The reader drops an unfinished last line, and a damaged line (bad checksum) with all
+// after it when no valid line starting a later write follows; reopening the journal for appending cuts
+// that torn tail off. A damaged line followed by a later write is corruption of durable records,
+// reported with the file name, the record's number and its byte offset. So is a line whose checksum
+// matches but that does not decode (a wrong codec key).
 //
 // Appends are group-committed: records appended concurrently while a write is in flight are written
 // together by the next write, and one fdatasync makes them all durable. Append returns when its record

@@ -50,6 +50,7 @@ func (b *Backend) Create(ctx context.Context, begin state.Record) (state.Journal
 	if err != nil {
 		return nil, fmt.Errorf("state: create journal %s: %w", name, err)
 	}
+	markStart(line)
 	data := append(append(hdr, '\n'), line...)
 
 	f, err := os.CreateTemp(b.dir, "."+JournalFile+".tmp-*")
@@ -144,7 +145,8 @@ func (b *Backend) Remove(ctx context.Context) error {
 	return nil
 }
 
-// encodeRecord returns the record's line: checksum, space, payload, newline.
+// encodeRecord returns the record's line: checksum, flag (a space: not the first of a write), payload,
+// newline.
 func (b *Backend) encodeRecord(rec state.Record) ([]byte, error) {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
@@ -161,20 +163,44 @@ func (b *Backend) encodeRecord(rec state.Record) ([]byte, error) {
 		payload = make([]byte, base64.StdEncoding.EncodedLen(len(enc)))
 		base64.StdEncoding.Encode(payload, enc)
 	}
-	var sum [4]byte
-	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(payload, castagnoli))
 	line := make([]byte, 9, 10+len(payload))
-	hex.Encode(line, sum[:])
-	line[8] = ' '
+	line[8] = flagMore
 	line = append(line, payload...)
-	return append(line, '\n'), nil
+	line = append(line, '\n')
+	setChecksum(line)
+	return line, nil
+}
+
+// The flag byte after a record's checksum.
+const (
+	flagMore  = ' ' // a record after the first of its write
+	flagStart = '>' // the first record of a write: the writes before it were fsynced
+)
+
+// setChecksum writes the checksum of line's flag and payload into its first 8 bytes.
+func setChecksum(line []byte) {
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(line[8:len(line)-1], castagnoli))
+	hex.Encode(line[:8], sum[:])
+}
+
+// markStart flags the first line of batch (a whole number of lines) as the start of a write.
+func markStart(batch []byte) {
+	line := batch[:bytes.IndexByte(batch, '\n')+1]
+	line[8] = flagStart
+	setChecksum(line)
 }
 
 // ParseJournal decodes a journal file's contents (name is used in errors; codec must be the one the
 // journal was written with, nil for plain). It returns the records and the length of the prefix of data
-// they occupy: a torn last record is not included, and good < len(data) then. A damaged header or a bad
-// record before the last is an error naming the file, the record number (the begin record is 1) and its
-// byte offset.
+// they occupy: a torn tail is not included, and good < len(data) then.
+//
+// The writer starts a write only after the fsync of the one before returned, so only the last write
+// can be torn. A damaged line (malformed, or its checksum does not match) is therefore torn, and dropped
+// with everything after it, unless a valid line starting a later write follows it: then it is
+// corruption of durable records, an error naming the file, the record's number (the begin record is 1)
+// and its byte offset. A damaged header, or a line whose checksum matches but which does not decode (a
+// wrong codec key), is an error too.
 func ParseJournal(data []byte, name string, codec state.Codec) (recs []state.Record, good int, err error) {
 	nl := bytes.IndexByte(data, '\n')
 	if nl < 0 {
@@ -194,55 +220,75 @@ func ParseJournal(data []byte, name string, codec state.Codec) (recs []state.Rec
 		return nil, 0, fmt.Errorf("%s: the journal's records are plain, but a codec is configured", name)
 	}
 	good = nl + 1
-	for n := 1; good < len(data); n++ {
-		rest := data[good:]
-		end := bytes.IndexByte(rest, '\n')
+	bad, badN := -1, 0 // offset and number of the first damaged line
+	for pos, n := good, 1; pos < len(data); n++ {
+		end := bytes.IndexByte(data[pos:], '\n')
 		if end < 0 {
-			return recs, good, nil // torn: the write of the last line did not finish
+			break // torn: the last line was cut short
 		}
-		rec, err := decodeRecord(rest[:end], codec)
-		if err != nil {
-			if good+end+1 == len(data) {
-				return recs, good, nil // torn: the last line did not reach the disk whole
+		next := pos + end + 1
+		rec, start, err := decodeRecord(data[pos:pos+end], codec)
+		var undecodable *undecodableError
+		switch {
+		case errors.As(err, &undecodable):
+			return nil, 0, fmt.Errorf("%s: record %d (byte %d): %w", name, n, pos, err)
+		case err != nil:
+			if bad < 0 {
+				bad, badN = pos, n
 			}
-			return nil, 0, fmt.Errorf("%s: record %d (byte %d) is corrupt: %w", name, n, good, err)
+		case bad >= 0:
+			if start {
+				_, _, err := decodeRecord(data[bad:bad+bytes.IndexByte(data[bad:], '\n')], codec)
+				return nil, 0, fmt.Errorf("%s: record %d (byte %d) is corrupt: %w", name, badN, bad, err)
+			}
+		default:
+			recs = append(recs, rec)
+			good = next
 		}
-		recs = append(recs, rec)
-		good += end + 1
+		pos = next
 	}
 	return recs, good, nil
 }
 
-func decodeRecord(line []byte, codec state.Codec) (state.Record, error) {
-	var rec state.Record
-	if len(line) < 10 || line[8] != ' ' {
-		return rec, errors.New("malformed line")
+// undecodableError is a line whose checksum matches but whose payload does not decode. It cannot be
+// damage (the checksum says the bytes are those written): the codec or its key is wrong.
+type undecodableError struct{ err error }
+
+func (e *undecodableError) Error() string { return "cannot decode: " + e.err.Error() }
+func (e *undecodableError) Unwrap() error { return e.err }
+
+// decodeRecord decodes one line (without its newline) and reports whether it starts a write. Damage
+// (a malformed line, a checksum mismatch) is a plain error; an *undecodableError otherwise.
+func decodeRecord(line []byte, codec state.Codec) (rec state.Record, start bool, err error) {
+	if len(line) < 10 || line[8] != flagMore && line[8] != flagStart {
+		return rec, false, errors.New("malformed line")
 	}
 	var sum [4]byte
 	if _, err := hex.Decode(sum[:], line[:8]); err != nil {
-		return rec, errors.New("malformed checksum")
+		return rec, false, errors.New("malformed checksum")
 	}
+	if crc32.Checksum(line[8:], castagnoli) != binary.BigEndian.Uint32(sum[:]) {
+		return rec, false, errors.New("checksum mismatch")
+	}
+	start = line[8] == flagStart
 	payload := line[9:]
-	if crc32.Checksum(payload, castagnoli) != binary.BigEndian.Uint32(sum[:]) {
-		return rec, errors.New("checksum mismatch")
-	}
 	if codec != nil {
 		enc := make([]byte, base64.StdEncoding.DecodedLen(len(payload)))
 		n, err := base64.StdEncoding.Decode(enc, payload)
 		if err != nil {
-			return rec, fmt.Errorf("base64: %w", err)
+			return rec, start, &undecodableError{fmt.Errorf("base64: %w", err)}
 		}
 		if payload, err = codec.Decode(enc[:n]); err != nil {
-			return rec, fmt.Errorf("codec: %w", err)
+			return rec, start, &undecodableError{fmt.Errorf("codec: %w", err)}
 		}
 	}
 	if err := json.Unmarshal(payload, &rec); err != nil {
-		return rec, err
+		return rec, start, &undecodableError{err}
 	}
 	if rec.Kind == "" {
-		return rec, errors.New("record has no kind")
+		return rec, start, &undecodableError{errors.New("record has no kind")}
 	}
-	return rec, nil
+	return rec, start, nil
 }
 
 // writer appends to an open journal with group commit. Appenders queue their lines in buf; whichever
@@ -319,6 +365,7 @@ func (w *writer) Append(rec state.Record) error {
 }
 
 func (w *writer) flush(batch []byte) error {
+	markStart(batch)
 	if _, err := w.f.Write(batch); err != nil {
 		return err
 	}
