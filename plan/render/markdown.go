@@ -68,7 +68,11 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 		return head.String()
 	}
 	// The short summary counts each resource once: replacements only under ±.
-	fmt.Fprintf(&head, "### prov plan: `+%d ~%d -%d ±%d`\n\n", c.Add-c.Replace, c.Change, c.Destroy-c.Replace, c.Replace)
+	title := "prov plan"
+	if p.Destroy {
+		title = "prov destroy plan"
+	}
+	fmt.Fprintf(&head, "### %s: `+%d ~%d -%d ±%d`\n\n", title, c.Add-c.Replace, c.Change, c.Destroy-c.Replace, c.Replace)
 	head.WriteString("**" + Sentence("Plan", c) + "**")
 	if line := costLine(changes); line != "" {
 		head.WriteString("<br>\n" + line)
