@@ -28,7 +28,7 @@ func pluginConn(t testing.TB, p plugins.Provider) (plugins.Provider, *plugin.GRP
 // BenchmarkApply measures a no-op Apply through the real protocol in one process, 100 callers at once
 // per GOMAXPROCS (b.SetParallelism), the shape of a large apply against one plugin.
 func BenchmarkApply(b *testing.B) {
-	p := ServeTestProvider(b, noopProvider{})
+	p := ServeTestProvider(b, &noopProvider{})
 	req := plugins.ApplyRequest{Type: "fake_thing", OperationID: "op", Planned: map[string]any{"id": "x", "n": 1.0}, Config: map[string]any{"n": 1.0}}
 	b.SetParallelism(50)
 	b.ReportAllocs()
@@ -46,6 +46,6 @@ func BenchmarkApply(b *testing.B) {
 // noopProvider answers Apply with the planned state and records nothing.
 type noopProvider struct{ fakeProvider }
 
-func (noopProvider) Apply(_ context.Context, req plugins.ApplyRequest, _ func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+func (*noopProvider) Apply(_ context.Context, req plugins.ApplyRequest, _ func(plugins.Progress)) (*plugins.ApplyResponse, error) {
 	return &plugins.ApplyResponse{New: req.Planned}, nil
 }
