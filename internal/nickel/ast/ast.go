@@ -62,6 +62,9 @@ type (
 		Fields   []*Field
 		Open     bool     // ends with ..
 		Includes []*Ident // include x, y
+		// Nested is set on the records a dotted field path desugars to: their fields do not enter
+		// the recursive scope (only the enclosing literal's top-level fields do).
+		Nested bool
 	}
 	// Array is an array literal.
 	Array struct {

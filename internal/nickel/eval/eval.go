@@ -453,7 +453,11 @@ func (m *Machine) evalStr(n *ast.Str, env *Env) Value {
 		for _, p := range n.Parts {
 			elems = append(elems, m.thunk(p, env))
 		}
-		return &Array{Elems: elems}
+		return NewRecord(map[string]*Thunk{
+			"tag":       Ready(&Enum{Tag: "SymbolicString"}),
+			"prefix":    Ready(&Enum{Tag: n.Symbolic}),
+			"fragments": Ready(&Array{Elems: elems}),
+		})
 	}
 	if len(n.Parts) == 1 {
 		if lit, ok := n.Parts[0].(*ast.StrLit); ok {

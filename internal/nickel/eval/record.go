@@ -14,21 +14,21 @@ func formatFloatPlain(f float64) string { return strconv.FormatFloat(f, 'f', -1,
 func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 	fields := make(map[string]*Field, len(n.Fields))
 	// the record's own static top-level names are in scope for every field
-	scope := &scopeSet{names: make(map[string]bool, len(n.Fields))}
-	for _, f := range n.Fields {
-		if lit, ok := f.Path[0].(*ast.StrLit); ok {
-			scope.names[lit.Text] = true
+	var scope *scopeSet
+	if !n.Nested {
+		scope = &scopeSet{names: make(map[string]bool, len(n.Fields)+len(n.Includes))}
+		for _, f := range n.Fields {
+			if lit, ok := f.Path[0].(*ast.StrLit); ok {
+				scope.names[lit.Text] = true
+			}
+		}
+		for _, inc := range n.Includes {
+			scope.names[inc.Name] = true
 		}
 	}
 	for _, inc := range n.Includes {
-		t := env.lookup(inc.Name)
-		if t == nil {
-			t = m.Globals.lookup(inc.Name)
-		}
-		if t == nil {
-			Failf("EvalError::UnboundIdentifier", inc.Pos, "unbound identifier `%s`", inc.Name)
-		}
-		m.addField(fields, inc.Name, &Field{Def: valueDef{t}, Span: inc.Pos, Priority: Priority{Kind: PrioNumeric}}, inc.Pos)
+		// include x is x = x, where the right-hand x is the enclosing scope's
+		m.addField(fields, inc.Name, &Field{Def: exprDef{Expr: inc, Env: env}, Span: inc.Pos, Priority: Priority{Kind: PrioNumeric}}, inc.Pos)
 	}
 	for _, f := range n.Fields {
 		name := m.fieldName(f.Path[0], env)
@@ -37,7 +37,7 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 			continue
 		}
 		// a.b.c = v is a = { b.c = v }, merged with the other definitions of a
-		inner := &ast.Record{At: f.At, Fields: []*ast.Field{{At: f.At, Path: f.Path[1:], Annot: f.Annot, Value: f.Value}}}
+		inner := &ast.Record{At: f.At, Nested: true, Fields: []*ast.Field{{At: f.At, Path: f.Path[1:], Annot: f.Annot, Value: f.Value}}}
 		m.addField(fields, name, &Field{
 			Def:      exprDef{Expr: inner, Env: env, Scope: scope},
 			Span:     f.Path[0].Span(),

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"math/big"
+	"regexp"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -80,9 +81,32 @@ func numberLib() lib {
 			fy, _ := y.Float64()
 			return ratOf(math.Pow(fx, fy))
 		}),
+		"cos":    float1("std.number.cos", math.Cos),
+		"sin":    float1("std.number.sin", math.Sin),
+		"tan":    float1("std.number.tan", math.Tan),
+		"arccos": float1("std.number.arccos", math.Acos),
+		"arcsin": float1("std.number.arcsin", math.Asin),
+		"arctan": float1("std.number.arctan", math.Atan),
+		"exp":    float1("std.number.exp", math.Exp),
+		"arctan2": builtin("std.number.arctan2", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			y, _ := m.Num(a[0], "std.number.arctan2", at).Float64()
+			x, _ := m.Num(a[1], "std.number.arctan2", at).Float64()
+			return ratOf(math.Atan2(y, x))
+		}),
 		"e":  ratOf(math.E),
 		"pi": ratOf(math.Pi),
 	}
+}
+
+func float1(name string, f func(float64) float64) *eval.Builtin {
+	return builtin(name, 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+		x, _ := m.Num(a[0], name, at).Float64()
+		r := f(x)
+		if math.IsNaN(r) || math.IsInf(r, 0) {
+			eval.Failf("EvalError::Other", at, "%s: result is not a finite number", name)
+		}
+		return new(big.Rat).SetFloat64(r)
+	})
 }
 
 func abs64(n int64) int64 {
@@ -315,7 +339,11 @@ func topLib() lib {
 			if err != nil {
 				eval.Fail(err.(*source.Error))
 			}
-			out, err := export.Format(d, strings.ToLower(format.Tag))
+			f := strings.ToLower(format.Tag)
+			if f == "yamldocuments" {
+				f = "yaml-documents"
+			}
+			out, err := export.Format(d, f)
 			if err != nil {
 				if se, ok := err.(*source.Error); ok {
 					se.Span = at
@@ -378,7 +406,7 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		var docs []any
 		for {
-			var doc any
+			var doc yaml.Node
 			err := dec.Decode(&doc)
 			if err == io.EOF {
 				break
@@ -386,7 +414,11 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			docs = append(docs, doc)
+			v, err := fromYAML(&doc)
+			if err != nil {
+				return nil, err
+			}
+			docs = append(docs, v)
 		}
 		switch len(docs) {
 		case 0:
@@ -403,6 +435,8 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 		d = mp
 	case "text", "txt":
 		return string(data), nil
+	case "yamldocuments":
+		return Deserialize("yaml", data)
 	default:
 		return nil, fmt.Errorf("unknown format %s", format)
 	}
@@ -419,3 +453,79 @@ func std() lib {
 	l["enum"] = enumLib()
 	return l
 }
+
+// fromYAML converts a YAML node to data, keeping numbers exact.
+func fromYAML(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return fromYAML(n.Content[0])
+	case yaml.AliasNode:
+		return fromYAML(n.Alias)
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := fromYAML(c)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Tag == "!!merge" {
+				v, err := fromYAML(n.Content[i+1])
+				if err != nil {
+					return nil, err
+				}
+				if mp, ok := v.(map[string]any); ok {
+					for kk, vv := range mp {
+						if _, exists := out[kk]; !exists {
+							out[kk] = vv
+						}
+					}
+				}
+				continue
+			}
+			v, err := fromYAML(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			out[k.Value] = v
+		}
+		return out, nil
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		if r, ok := new(big.Rat).SetString(strings.ReplaceAll(n.Value, "_", "")); ok {
+			return r, nil
+		}
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	case "!!null":
+		return nil, nil
+	case "!!bool", "!!timestamp", "!!binary":
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+	if n.Style == 0 && n.Tag != "!!str" && yamlNumber.MatchString(n.Value) {
+		// plain scalars that are numbers too large for a float (1e309) stay exact
+		if r, ok := new(big.Rat).SetString(n.Value); ok {
+			return r, nil
+		}
+	}
+	return n.Value, nil
+}
+
+var yamlNumber = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)

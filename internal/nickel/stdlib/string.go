@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/provhq/prov/internal/nickel/eval"
 	"github.com/provhq/prov/internal/nickel/source"
@@ -27,6 +26,41 @@ func compileRegex(re, name string, at source.Span) *regexp.Regexp {
 }
 
 func runeIndex(s string, byteOff int) int { return uniseg.GraphemeClusterCount(s[:byteOff]) }
+
+// indexGraphemes finds needle in hay from position from, comparing whole grapheme clusters.
+func indexGraphemes(hay, needle []string, from int) int {
+	for i := from; i+len(needle) <= len(hay); i++ {
+		match := true
+		for j := range needle {
+			if hay[i+j] != needle[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
+}
+
+// splitGraphemes splits hay at each occurrence of sep; an empty sep splits into characters.
+func splitGraphemes(hay, sep []string) []string {
+	if len(sep) == 0 {
+		return hay
+	}
+	var out []string
+	start := 0
+	for {
+		i := indexGraphemes(hay, sep, start)
+		if i < 0 {
+			break
+		}
+		out = append(out, strings.Join(hay[start:i], ""))
+		start = i + len(sep)
+	}
+	return append(out, strings.Join(hay[start:], ""))
+}
 
 // graphemes splits s into extended grapheme clusters, Nickel's notion of characters.
 func graphemes(s string) []string {
@@ -57,24 +91,10 @@ func findResult(s string, loc []int) eval.Value {
 
 func stringLib() lib {
 	return lib{
-		"length": str1("std.string.length", func(s string) eval.Value { return num(uniseg.GraphemeClusterCount(s)) }),
-		"uppercase": str1("std.string.uppercase", func(s string) eval.Value {
-			return strings.Map(func(r rune) rune {
-				if r < utf8.RuneSelf {
-					return []rune(strings.ToUpper(string(r)))[0]
-				}
-				return r
-			}, s)
-		}),
-		"lowercase": str1("std.string.lowercase", func(s string) eval.Value {
-			return strings.Map(func(r rune) rune {
-				if r < utf8.RuneSelf {
-					return []rune(strings.ToLower(string(r)))[0]
-				}
-				return r
-			}, s)
-		}),
-		"trim": str1("std.string.trim", func(s string) eval.Value { return strings.TrimSpace(s) }),
+		"length":    str1("std.string.length", func(s string) eval.Value { return num(uniseg.GraphemeClusterCount(s)) }),
+		"uppercase": str1("std.string.uppercase", func(s string) eval.Value { return strings.ToUpper(s) }),
+		"lowercase": str1("std.string.lowercase", func(s string) eval.Value { return strings.ToLower(s) }),
+		"trim":      str1("std.string.trim", func(s string) eval.Value { return strings.TrimSpace(s) }),
 		"characters": str1("std.string.characters", func(s string) eval.Value {
 			var vals []eval.Value
 			for _, g := range graphemes(s) {
@@ -128,17 +148,8 @@ func stringLib() lib {
 			return strings.Join(parts, sep)
 		}),
 		"split": builtin("std.string.split", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
-			sep := m.Str(a[0], "std.string.split", at)
-			s := m.Str(a[1], "std.string.split", at)
-			var parts []string
-			if sep == "" {
-				for _, r := range s {
-					parts = append(parts, string(r))
-				}
-				parts = append(append([]string{""}, parts...), "")
-			} else {
-				parts = strings.Split(s, sep)
-			}
+			sep := graphemes(m.Str(a[0], "std.string.split", at))
+			parts := splitGraphemes(graphemes(m.Str(a[1], "std.string.split", at)), sep)
 			vals := make([]eval.Value, len(parts))
 			for i, p := range parts {
 				vals[i] = p
@@ -146,23 +157,17 @@ func stringLib() lib {
 			return arrayOf(vals)
 		}),
 		"contains": builtin("std.string.contains", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
-			sub := m.Str(a[0], "std.string.contains", at)
-			return strings.Contains(m.Str(a[1], "std.string.contains", at), sub)
+			sub := graphemes(m.Str(a[0], "std.string.contains", at))
+			return indexGraphemes(graphemes(m.Str(a[1], "std.string.contains", at)), sub, 0) >= 0
 		}),
 		"replace": builtin("std.string.replace", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
-			pat := m.Str(a[0], "std.string.replace", at)
+			pat := graphemes(m.Str(a[0], "std.string.replace", at))
 			rep := m.Str(a[1], "std.string.replace", at)
-			s := m.Str(a[2], "std.string.replace", at)
-			if pat == "" {
-				var b strings.Builder
-				b.WriteString(rep)
-				for _, r := range s {
-					b.WriteRune(r)
-					b.WriteString(rep)
-				}
-				return b.String()
+			s := graphemes(m.Str(a[2], "std.string.replace", at))
+			if len(pat) == 0 {
+				return rep + strings.Join(s, rep) + rep
 			}
-			return strings.ReplaceAll(s, pat, rep)
+			return strings.Join(splitGraphemes(s, pat), rep)
 		}),
 		"replace_regex": builtin("std.string.replace_regex", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.replace_regex", at), "std.string.replace_regex", at)
