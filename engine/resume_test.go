@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/state"
+)
+
+// crashScenario is an apply whose process "dies" during its nth provider Apply: the call never
+// returns, as if prov were killed after the intent record, before the outcome. With effect, the
+// object was changed before the crash.
+type crashScenario struct {
+	n      int32
+	effect bool
+}
+
+// crashedApply runs the scenario's apply until it hangs and returns the fixture and the prior state.
+// After it returns, the fake provider behaves normally again.
+func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State) {
+	t.Helper()
+	f := newFixture(t)
+	prior := f.seed(map[string]*state.Resource{
+		"k": thing("k1", "k", ""),
+		"z": thing("z1", "z", "old"),
+		"g": thing("g1", "g", ""),
+		"r": thing("r1", "r", ""),
+	})
+	var calls atomic.Int32
+	crashed := make(chan struct{})
+	hang := make(chan struct{}) // never closed: the dead process never comes back
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		k := calls.Add(1)
+		if k < sc.n || calls.Load() > sc.n+1000 { // before the crash, or after it (next process)
+			return f.fake.Default().Apply(ctx, req, progress)
+		}
+		if k == sc.n {
+			if sc.effect {
+				f.fake.Default().Apply(ctx, req, progress)
+			}
+			close(crashed)
+			<-hang
+		}
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	replace := create("r", cfg("r", "zone", "b"))
+	replace.Action = plan.DeleteThenCreate
+	p := mkPlan(prior,
+		create("c0", cfg("c0")),
+		create("c1", cfg("c1", "value", "${c0.id}"), "c0"),
+		create("c2", cfg("c2", "value", "${c1.value}"), "c1"),
+		create("c3", cfg("c3"), "c0"),
+		update("z", cfg("z", "value", "new")),
+		remove("g"),
+		noop("k"),
+		replace,
+	)
+	f.engine.Parallelism = 1
+	go f.engine.Apply(context.Background(), p, prior)
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the apply never reached the crash point")
+	}
+	// The commit of the operation before may still be on its way to the disk; wait for it, so that
+	// the journal holds exactly one operation in doubt.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if in, err := Pending(context.Background(), f.backend); err == nil && in != nil && in.InDoubt == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	calls.Add(2000) // the next "process" is not crashing
+	return f, prior
+}
+
+func crashScenarios() []crashScenario {
+	var out []crashScenario
+	for n := int32(1); n <= 8; n++ {
+		out = append(out, crashScenario{n, true}, crashScenario{n, false})
+	}
+	return out
+}
+
+func (sc crashScenario) String() string {
+	if sc.effect {
+		return fmt.Sprintf("crash in apply %d after the change", sc.n)
+	}
+	return fmt.Sprintf("crash in apply %d before the change", sc.n)
+}
+
+func TestCrashThenResume(t *testing.T) {
+	for _, sc := range crashScenarios() {
+		t.Run(sc.String(), func(t *testing.T) {
+			f, prior := crashedApply(t, sc)
+			in, err := Pending(context.Background(), f.backend)
+			if err != nil || in == nil || in.InDoubt != 1 || in.Operations != int(sc.n) {
+				t.Fatalf("Pending = %+v, %v; want %d operations, 1 in doubt", *in, err, sc.n)
+			}
+			e := f.newEngine()
+			res, err := e.Resume(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failures) > 0 {
+				t.Fatalf("failures: %+v", res.Failures)
+			}
+			got := f.read()
+			want := map[string]string{"c0": "c0", "c1": "c1", "c2": "c2", "c3": "c3", "z": "z", "k": "k", "r": "r"}
+			if diff := cmp.Diff(want, resourceNames(got)); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+			wantObjects := map[string]int{"c0": 1, "c1": 1, "c2": 1, "c3": 1, "z": 1, "k": 1, "r": 1}
+			if diff := cmp.Diff(wantObjects, objectNames(f.fake)); diff != "" {
+				t.Errorf("objects in the cloud: nothing created twice, nothing lost (-want +got):\n%s", diff)
+			}
+			c0 := got.Resources["c0"].Attributes.(map[string]any)["id"]
+			if v := got.Resources["c2"].Attributes.(map[string]any)["value"]; v != c0 {
+				t.Errorf("c2.value = %v, want c0's id %v", v, c0)
+			}
+			if got.Serial != prior.Serial+1 {
+				t.Errorf("serial %d, want %d", got.Serial, prior.Serial+1)
+			}
+			if in, _ := Pending(context.Background(), f.backend); in != nil {
+				t.Errorf("journal left after resume: %+v", in)
+			}
+			if len(f.events.phases) == 0 {
+				t.Errorf("no resume phase reported")
+			}
+		})
+	}
+}
+
+func TestCrashThenRollback(t *testing.T) {
+	for _, sc := range crashScenarios() {
+		t.Run(sc.String(), func(t *testing.T) {
+			f, prior := crashedApply(t, sc)
+			res, err := f.newEngine().Rollback(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failures) > 0 {
+				t.Fatalf("failures: %+v", res.Failures)
+			}
+			got := f.read()
+			if diff := cmp.Diff(resourceNames(prior), resourceNames(got)); diff != "" {
+				t.Errorf("state after rollback (-prior +got):\n%s", diff)
+			}
+			for addr, r := range prior.Resources {
+				if g := got.Resources[addr]; g == nil || !cmp.Equal(r.Config, g.Config) {
+					t.Errorf("%s: config %v, want the prior %v", addr, g, r.Config)
+				}
+			}
+			if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1}, objectNames(f.fake)); diff != "" {
+				t.Errorf("objects in the cloud (-want +got):\n%s", diff)
+			}
+			if v := got.Resources["z"].Attributes.(map[string]any)["value"]; v != "old" {
+				t.Errorf("z.value = %v, want the prior %q", v, "old")
+			}
+			if in, _ := Pending(context.Background(), f.backend); in != nil {
+				t.Errorf("journal left after rollback: %+v", in)
+			}
+		})
+	}
+}
+
+func TestRollbackWithoutJournal(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		name string
+		fn   func(context.Context, *state.State) (*Result, error)
+	}{{"rollback", f.engine.Rollback}, {"resume", f.engine.Resume}} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.fn(context.Background(), nil); err != ErrNoJournal {
+				t.Errorf("error = %v, want ErrNoJournal", err)
+			}
+		})
+	}
+}
+
+func TestRollbackOnFailure(t *testing.T) {
+	tests := []struct {
+		name     string
+		engine   bool // Engine.RollbackOnFailure, else the plan's setting
+		failFast bool
+	}{
+		{name: "engine setting", engine: true},
+		{name: "plan setting"},
+		{name: "with fail-fast", engine: true, failFast: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			prior := f.seed(map[string]*state.Resource{
+				"z": thing("z1", "z", "old"),
+				"g": thing("g1", "g", ""),
+			})
+			failOn(f, "bad")
+			f.engine.RollbackOnFailure, f.engine.FailFast = tt.engine, tt.failFast
+			p := mkPlan(prior,
+				create("a", cfg("a")),
+				create("b", cfg("b"), "a"),
+				create("x", cfg("bad"), "b"),
+				update("z", cfg("z", "value", "new")),
+				remove("g"),
+			)
+			p.RollbackOnFailure = !tt.engine
+			res, err := f.engine.Apply(context.Background(), p, prior)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Rollback == nil || len(res.Rollback.Failures) > 0 {
+				t.Fatalf("rollback = %+v, want one without failures", res.Rollback)
+			}
+			got := f.read()
+			if diff := cmp.Diff(resourceNames(prior), resourceNames(got)); diff != "" {
+				t.Errorf("state after rollback (-prior +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(map[string]int{"z": 1, "g": 1}, objectNames(f.fake)); diff != "" {
+				t.Errorf("objects in the cloud (-want +got):\n%s", diff)
+			}
+			if got.Serial != prior.Serial+1 {
+				t.Errorf("serial %d, want %d", got.Serial, prior.Serial+1)
+			}
+		})
+	}
+}
