@@ -15,9 +15,6 @@ import (
 	"github.com/provhq/prov/state"
 )
 
-// ErrJournalExists is wrapped by Create's error when a journal is already present.
-var ErrJournalExists = errors.New("a journal of an interrupted apply exists")
-
 // Backend is an in-memory state.Backend. The zero value is not usable; call New.
 type Backend struct {
 	mu       sync.Mutex
@@ -135,7 +132,7 @@ func (b *Backend) Create(ctx context.Context, begin state.Record) (state.Journal
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.journal != nil {
-		return nil, fmt.Errorf("state: create journal: %w", ErrJournalExists)
+		return nil, fmt.Errorf("state: create journal: %w", state.ErrJournalExists)
 	}
 	b.journal = [][]byte{data}
 	return &writer{b: b}, nil

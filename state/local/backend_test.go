@@ -224,7 +224,7 @@ func TestCreateRequiresBegin(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := b.Create(context.Background(), state.Record{Kind: state.Begin})
-	if !errors.Is(err, local.ErrJournalExists) {
+	if !errors.Is(err, state.ErrJournalExists) {
 		t.Errorf("second Create: %v, want ErrJournalExists", err)
 	}
 }

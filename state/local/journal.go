@@ -23,10 +23,6 @@ import (
 // JournalVersion is the version of the journal format this build writes and reads.
 const JournalVersion = 1
 
-// ErrJournalExists is wrapped by Create's error when a journal is already present: the last apply was
-// interrupted.
-var ErrJournalExists = errors.New("a journal of an interrupted apply exists")
-
 // ErrClosed is returned by Append after Close.
 var ErrClosed = errors.New("journal writer closed")
 
@@ -39,7 +35,7 @@ type journalHeader struct {
 
 // Create starts a new journal whose first record is begin. The header and begin record appear
 // atomically (written to a temporary file, made durable, then linked into place), and creation fails
-// with ErrJournalExists if a journal is already there.
+// with state.ErrJournalExists if a journal is already there.
 func (b *Backend) Create(ctx context.Context, begin state.Record) (state.JournalWriter, error) {
 	name := b.path(JournalFile)
 	if begin.Kind != state.Begin {
@@ -75,7 +71,7 @@ func (b *Backend) Create(ctx context.Context, begin state.Record) (state.Journal
 	// Link, unlike rename, fails if the name exists: two applies can never both create a journal.
 	if err := os.Link(tmp, name); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("state: create journal %s: %w", name, ErrJournalExists)
+			return nil, fmt.Errorf("state: create journal %s: %w", name, state.ErrJournalExists)
 		}
 		return nil, fmt.Errorf("state: create journal: %w", err)
 	}
