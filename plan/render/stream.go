@@ -125,8 +125,8 @@ func (s *Stream) Version(provVersion string) {
 // Log writes a free-form informational line.
 func (s *Stream) Log(msg string) { s.emit("info", "log", msg, nil) }
 
-// Plan writes what a plan will do: a planned_change per changed resource (by address), an outputs
-// event when outputs change, and the change_summary.
+// Plan writes what a plan will do: a planned_change per changed resource (by address) and an outputs
+// event when outputs change. The change_summary follows with ChangeSummary(OpPlan, p.Summary()).
 func (s *Stream) Plan(p *plan.Plan) {
 	for _, ch := range sortedChanges(p, false) {
 		s.PlannedChange(ch)
@@ -138,11 +138,6 @@ func (s *Stream) Plan(p *plan.Plan) {
 		}
 		s.emit("info", "outputs", "Outputs: "+itoa(len(outs)), map[string]any{"outputs": outs})
 	}
-	op := OpPlan
-	if p.Destroy {
-		op = OpDestroy
-	}
-	s.ChangeSummary(op, p.Summary())
 }
 
 // PlannedChange writes one planned_change event.

@@ -36,6 +36,7 @@ func TestStream(t *testing.T) {
 	s.RefreshComplete(Hook{Addr: "servers.web-2", Type: "upcloud_server", IDKey: "id", IDValue: "00a1-web-2"})
 	s.ResourceDrift(&plan.Change{Addr: "servers.web-2", Type: "upcloud_server", Action: plan.Update})
 	s.Plan(p)
+	s.ChangeSummary(OpPlan, p.Summary())
 	web := Hook{Addr: "servers.web-10", Type: "upcloud_server", Action: plan.Create}
 	s.ApplyStart(web)
 	web.Elapsed, web.Message, web.Percent = 10*time.Second+300*time.Millisecond, "waiting for boot", 40
