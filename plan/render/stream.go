@@ -44,11 +44,15 @@ type Hook struct {
 }
 
 // NewHook returns the Hook of the change of addr in p, its identity taken from the prior attributes.
-// The engine reports addresses; this fills in what the events need besides.
+// The engine reports addresses; this fills in what the events need besides. An action of 0 (the
+// engine's progress reports carry none) means the change's planned action.
 func NewHook(p *plan.Plan, addr string, action plan.Action) Hook {
 	h := Hook{Addr: addr, Action: action}
 	if ch, ok := p.Changes[addr]; ok {
 		h.Type = ch.Type
+		if action == plan.NoOp {
+			h.Action = ch.Action
+		}
 		h = h.WithID(ch.Before)
 	}
 	return h

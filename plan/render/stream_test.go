@@ -45,6 +45,9 @@ func TestStream(t *testing.T) {
 	s.ApplyComplete(web.WithID(map[string]any{"id": "00d4-web-10"}))
 	old := NewHook(p, "servers.old", plan.Delete)
 	s.ApplyStart(old)
+	progress := NewHook(p, "servers.old", 0) // progress reports carry no action: the plan's is used
+	progress.Elapsed = time.Second
+	s.ApplyProgress(progress)
 	old.Elapsed = 2 * time.Second
 	s.ApplyErrored(old)
 	s.Diagnostic(diag.Diagnostic{Severity: diag.Error, Summary: "server is locked", Detail: "unlock it first",
