@@ -593,3 +593,22 @@ func orphanHelper() {
 	fmt.Fprintln(os.Stderr, err)
 	os.Exit(1)
 }
+
+func TestBuiltinsIDsAndUnknown(t *testing.T) {
+	b := Builtins{
+		Providers: map[string]func() plugins.Provider{"local": nil, "aws": nil},
+		Taskservs: map[string]func() plugins.Taskserv{"redis": nil},
+	}
+	want := []ID{{Provider, "aws"}, {Provider, "local"}, {Taskserv, "redis"}}
+	if diff := cmp.Diff(want, b.IDs()); diff != "" {
+		t.Errorf("IDs (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ kind, name string }{{"provider", "redis"}, {"taskserv", "local"}, {"thing", "aws"}} {
+		t.Run(tt.kind+"/"+tt.name, func(t *testing.T) {
+			err := b.Serve(tt.kind, tt.name)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no builtin %s %q", tt.kind, tt.name)) {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}
