@@ -60,8 +60,7 @@ type (
 	Record struct {
 		At
 		Fields   []*Field
-		Open     bool     // ends with ..
-		Includes []*Ident // include x, y
+		Open bool // ends with ..
 		// Nested is set on the records a dotted field path desugars to: their fields do not enter
 		// the recursive scope (only the enclosing literal's top-level fields do).
 		Nested bool
@@ -166,6 +165,8 @@ type Field struct {
 	Path  []Node
 	Annot *Annot
 	Value Node
+	// Include marks `include x`: Value is x, looked up outside the record.
+	Include bool
 }
 
 // Annot is field or expression metadata.

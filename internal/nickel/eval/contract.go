@@ -299,6 +299,15 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 			m.Blame(lbl, sp, "Have you misspelled a field?")
 		}
 	}
+	// fields of a record type ({a : T}) must be present
+	for _, k := range c.Keys() {
+		cf := c.Fields[k]
+		if _, ok := r.Fields[k]; !ok && cf.Def == nil && !cf.Optional && cf.Type != nil {
+			lbl := l.clone()
+			lbl.Message = fmt.Sprintf("missing field `%s`", k)
+			m.Blame(lbl, t.Span, "")
+		}
+	}
 	// field labels get the data path of the checked record
 	fields := make(map[string]*Field, len(c.Fields))
 	for k, f := range c.Fields {

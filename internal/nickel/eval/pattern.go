@@ -83,11 +83,19 @@ func (m *Machine) matchPattern(pat ast.Pattern, t *Thunk, env *Env) (*Env, bool)
 		for _, f := range p.Fields {
 			seen[f.Name] = true
 			var ft *Thunk
-			if rf, ok := r.Fields[f.Name]; ok && rf.Val != nil {
+			rf, has := r.Fields[f.Name]
+			switch {
+			case has && rf.Val != nil:
 				ft = rf.Val
-			} else if f.Default != nil {
+			case f.Default != nil:
 				ft = m.thunk(f.Default, env)
-			} else {
+				if has {
+					// the record's contracts for the field also check the default
+					for _, c := range rf.Contracts {
+						ft = m.ApplyContract(m.Force(m.closeDef(c.Def, map[string]*Thunk{}, map[envKey]*Env{}, c.Label.Span)), c.Label, ft)
+					}
+				}
+			default:
 				return env, false
 			}
 			if !f.Annot.Empty() {
@@ -123,8 +131,12 @@ func (m *Machine) match(f *MatchFn, arg *Thunk, at source.Span) Value {
 			continue
 		}
 		if c.Guard != nil {
-			g, isBool := m.Eval(c.Guard, env).(bool)
-			if !isBool || !g {
+			gv := m.Eval(c.Guard, env)
+			g, isBool := gv.(bool)
+			if !isBool {
+				Failf("EvalError::TypeError", c.Guard.Span(), "type error: a match guard must be a Bool, got %s", TypeName(gv))
+			}
+			if !g {
 				continue
 			}
 		}

@@ -16,19 +16,12 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 	// the record's own static top-level names are in scope for every field
 	var scope *scopeSet
 	if !n.Nested {
-		scope = &scopeSet{names: make(map[string]bool, len(n.Fields)+len(n.Includes))}
+		scope = &scopeSet{names: make(map[string]bool, len(n.Fields))}
 		for _, f := range n.Fields {
 			if lit, ok := f.Path[0].(*ast.StrLit); ok {
 				scope.names[lit.Text] = true
 			}
 		}
-		for _, inc := range n.Includes {
-			scope.names[inc.Name] = true
-		}
-	}
-	for _, inc := range n.Includes {
-		// include x is x = x, where the right-hand x is the enclosing scope's
-		m.addField(fields, inc.Name, &Field{Def: exprDef{Expr: inc, Env: env}, Span: inc.Pos, Priority: Priority{Kind: PrioNumeric}}, inc.Pos)
 	}
 	for _, f := range n.Fields {
 		name := m.fieldName(f.Path[0], env)
@@ -62,6 +55,9 @@ func (m *Machine) fieldFromAST(f *ast.Field, env *Env, scope *scopeSet) *Field {
 	out := &Field{Span: f.Pos, Priority: Priority{Kind: PrioNumeric}}
 	if f.Value != nil {
 		out.Def = exprDef{Expr: f.Value, Env: env, Scope: scope}
+		if f.Include {
+			out.Def = exprDef{Expr: f.Value, Env: env}
+		}
 	}
 	a := f.Annot
 	if a == nil {

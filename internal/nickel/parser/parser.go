@@ -451,6 +451,11 @@ func (p *parser) primary() ast.Node {
 					p.fail(f, "expected an import format ('Json, 'Yaml, …), found")
 				}
 				p.next()
+				switch f.Text {
+				case "Nickel", "Json", "Yaml", "Toml", "Text":
+				default:
+					p.fail(f, "unknown import format")
+				}
 				imp.Format = f.Text
 			}
 			imp.Pos = p.spanFrom(t.Span)
@@ -588,26 +593,27 @@ func (p *parser) record() ast.Node {
 		}
 		if t := p.tok(); t.Kind == token.Ident && t.Text == "include" && (p.peek(1).Kind == token.Ident || p.peek(1).Is("[")) {
 			p.next()
-			if p.accept("[") {
-				for !p.is("]") {
-					t := p.tok()
-					if t.Kind != token.Ident {
-						p.fail(t, "expected an identifier, found")
-					}
-					p.next()
-					r.Includes = append(r.Includes, &ast.Ident{At: ast.At{Pos: t.Span}, Name: t.Text})
-					if !p.accept(",") {
-						break
-					}
-				}
-				p.expect("]")
-			} else {
-				t := p.tok()
-				if t.Kind != token.Ident {
-					p.fail(t, "expected an identifier, found")
+			list := p.accept("[")
+			for {
+				it := p.tok()
+				if it.Kind != token.Ident {
+					p.fail(it, "expected an identifier, found")
 				}
 				p.next()
-				r.Includes = append(r.Includes, &ast.Ident{At: ast.At{Pos: t.Span}, Name: t.Text})
+				// include x is the field x = x, the right-hand x taken from the enclosing scope
+				f := &ast.Field{At: ast.At{Pos: it.Span}, Include: true,
+					Path:  []ast.Node{&ast.StrLit{At: ast.At{Pos: it.Span}, Text: it.Text}},
+					Value: &ast.Ident{At: ast.At{Pos: it.Span}, Name: it.Text}}
+				if !list && (p.is("|") || p.is(":")) {
+					f.Annot = p.annot(true)
+				}
+				r.Fields = append(r.Fields, f)
+				if !list || !p.accept(",") || p.is("]") {
+					break
+				}
+			}
+			if list {
+				p.expect("]")
 			}
 			if !p.accept(",") {
 				break
@@ -961,6 +967,13 @@ func (p *parser) atomPattern() ast.Pattern {
 			}
 			p.expect("}")
 			r.Pos = p.spanFrom(t.Span)
+			seen := map[string]bool{}
+			for _, f := range r.Fields {
+				if seen[f.Name] {
+					panic(bailout{source.Errorf("ParseError::DuplicateIdentInRecordPattern", f.Pos, "duplicate identifier `%s` in record pattern", f.Name)})
+				}
+				seen[f.Name] = true
+			}
 			return r
 		}
 	}

@@ -17,7 +17,9 @@ func str1(name string, f func(string) eval.Value) *eval.Builtin {
 	})
 }
 
+// compileRegex compiles a Rust-style regular expression; \d is Unicode-aware there.
 func compileRegex(re, name string, at source.Span) *regexp.Regexp {
+	re = strings.ReplaceAll(re, `\d`, `\p{Nd}`)
 	r, err := regexp.Compile(re)
 	if err != nil {
 		eval.Failf("EvalError::Other", at, "%s: invalid regular expression: %v", name, err)
@@ -59,7 +61,10 @@ func splitGraphemes(hay, sep []string) []string {
 		out = append(out, strings.Join(hay[start:i], ""))
 		start = i + len(sep)
 	}
-	return append(out, strings.Join(hay[start:], ""))
+	if start < len(hay) {
+		out = append(out, strings.Join(hay[start:], ""))
+	}
+	return out
 }
 
 // graphemes splits s into extended grapheme clusters, Nickel's notion of characters.
