@@ -16,5 +16,10 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		newCmdOutput(f),
 		newCmdInit(f),
 		newCmdValidate(f),
+		newCmdPlan(f),
+		newCmdApply(f),
+		newCmdDestroy(f),
+		newCmdRollback(f),
+		newCmdShow(f),
 	}
 }

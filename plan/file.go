@@ -268,7 +268,10 @@ func (p *Plan) CheckFresh(s *state.State) error {
 	if s != nil {
 		lineage, serial = s.Lineage, s.Serial
 	}
-	if lineage != p.Lineage || serial != p.Serial {
+	// Before the first apply there is no stored state: each read makes a new empty one with a fresh
+	// lineage, and any two of them are the same state.
+	neverWritten := serial == 0 && p.Serial == 0 && (s == nil || len(s.Resources) == 0)
+	if !neverWritten && (lineage != p.Lineage || serial != p.Serial) {
 		return &StaleError{PlanLineage: p.Lineage, StateLineage: lineage, PlanSerial: p.Serial, StateSerial: serial}
 	}
 	return nil
