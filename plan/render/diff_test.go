@@ -160,6 +160,13 @@ func TestDiff(t *testing.T) {
 `,
 		},
 		{
+			name:   "only a trailing newline added",
+			before: map[string]any{"s": "a\nb"},
+			after:  map[string]any{"s": "a\nb\n"},
+			want: `      ~ s = "a\nb" -> "a\nb\n"
+`,
+		},
+		{
 			name:   "strings are escaped",
 			before: map[string]any{"s": "bell\a"},
 			after:  map[string]any{"s": "tab\t\"q\""},

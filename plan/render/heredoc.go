@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -49,6 +50,11 @@ func (d *differ) heredoc(depth int, m mark, prefix, s, suffix, note string) {
 // heredocDiff writes the line-by-line change of a string that is multi-line on at least one side.
 func (d *differ) heredocDiff(depth int, prefix, b, a, suffix, note string) {
 	bl, al := textLines(b), textLines(a)
+	if slices.Equal(bl, al) {
+		// Only a trailing newline differs, which a heredoc cannot show.
+		d.add(depth, markUpdate, prefix+scalar(b)+" -> "+scalar(a)+suffix+note)
+		return
+	}
 	d.add(depth, markUpdate, prefix+"<<-EOT"+note)
 	ops := edits(len(bl), len(al), func(i, j int) bool { return bl[i] == al[j] })
 	for k := 0; k < len(ops); {
