@@ -20,6 +20,7 @@ type DecodeError struct {
 	Err       error
 }
 
+// Error says where and what: "state: decode prov.state.json:3:12 (byte 27): …".
 func (e *DecodeError) Error() string {
 	where := e.Name
 	if e.Line > 0 {
