@@ -59,8 +59,8 @@ type (
 	// Record is a record literal.
 	Record struct {
 		At
-		Fields   []*Field
-		Open bool // ends with ..
+		Fields []*Field
+		Open   bool // ends with ..
 		// Nested is set on the records a dotted field path desugars to: their fields do not enter
 		// the recursive scope (only the enclosing literal's top-level fields do).
 		Nested bool

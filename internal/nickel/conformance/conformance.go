@@ -14,6 +14,7 @@ import (
 
 	"github.com/provhq/prov/internal/nickel"
 	"github.com/provhq/prov/internal/nickel/source"
+	"github.com/provhq/prov/internal/nickel/token"
 )
 
 // Case is the outcome of one test case.
@@ -342,7 +343,9 @@ func doctests(corpus string, opts Options) (Suite, error) {
 			name := fmt.Sprintf("<%s:%d>", t.StdPath, t.Line)
 			// examples may use the function's short name
 			short := t.StdPath[strings.LastIndex(t.StdPath, ".")+1:]
-			t.Code = fmt.Sprintf("let %s = %s in\n%s", short, t.StdPath, t.Code)
+			if !token.Keywords[short] {
+				t.Code = fmt.Sprintf("let %s = %s in\n%s", short, t.StdPath, t.Code)
+			}
 			switch t.ExpectedKind {
 			case "value":
 				src := "(\n" + t.Code + "\n) == (\n" + t.Expected + "\n)"

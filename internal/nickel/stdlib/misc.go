@@ -351,7 +351,10 @@ func topLib() lib {
 				}
 				eval.Failf("EvalError::SerializationError", at, "%v", err)
 			}
-			return strings.TrimSuffix(string(out), "\n")
+			if f == "json" {
+				return strings.TrimSuffix(string(out), "\n")
+			}
+			return string(out)
 		}),
 		"deserialize": builtin("std.deserialize", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			format, ok := m.Force(a[0]).(*eval.Enum)

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/provhq/prov/internal/nickel/eval"
 	"github.com/provhq/prov/internal/nickel/source"
@@ -28,6 +29,25 @@ func compileRegex(re, name string, at source.Span) *regexp.Regexp {
 }
 
 func runeIndex(s string, byteOff int) int { return uniseg.GraphemeClusterCount(s[:byteOff]) }
+
+// base64Encoding maps 'Standard, 'UrlSafe, 'NoPad and 'UrlSafeNoPad to encodings.
+func base64Encoding(m *eval.Machine, t *eval.Thunk, name string, at source.Span) *base64.Encoding {
+	e, ok := m.Force(t).(*eval.Enum)
+	if ok {
+		switch e.Tag {
+		case "Standard":
+			return base64.StdEncoding
+		case "UrlSafe":
+			return base64.URLEncoding
+		case "NoPad":
+			return base64.RawStdEncoding
+		case "UrlSafeNoPad":
+			return base64.RawURLEncoding
+		}
+	}
+	eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: expected 'Standard, 'UrlSafe, 'NoPad or 'UrlSafeNoPad", name)
+	return nil
+}
 
 // indexGraphemes finds needle in hay from position from, comparing whole grapheme clusters.
 func indexGraphemes(hay, needle []string, from int) int {
@@ -206,11 +226,18 @@ func stringLib() lib {
 			}
 			return strings.Join(rs[start:end], "")
 		}),
-		"base64_encode": str1("std.string.base64_encode", func(s string) eval.Value { return base64.StdEncoding.EncodeToString([]byte(s)) }),
-		"base64_decode": builtin("std.string.base64_decode", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
-			b, err := base64.StdEncoding.DecodeString(m.Str(a[0], "std.string.base64_decode", at))
+		"base64_encode": builtin("std.string.base64_encode", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			enc := base64Encoding(m, a[0], "std.string.base64_encode", at)
+			return enc.EncodeToString([]byte(m.Str(a[1], "std.string.base64_encode", at)))
+		}),
+		"base64_decode": builtin("std.string.base64_decode", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			enc := base64Encoding(m, a[0], "std.string.base64_decode", at)
+			b, err := enc.DecodeString(m.Str(a[1], "std.string.base64_decode", at))
 			if err != nil {
 				eval.Failf("EvalError::Other", at, "std.string.base64_decode: %v", err)
+			}
+			if !utf8.Valid(b) {
+				eval.Failf("EvalError::Other", at, "std.string.base64_decode: the decoded data is not valid UTF-8")
 			}
 			return string(b)
 		}),
