@@ -1,13 +1,16 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/sdk/plugintest"
 )
 
@@ -76,5 +79,32 @@ func TestValidationThroughGRPC(t *testing.T) {
 	}
 	if got := h.Validate("local_files", nil); len(got) != 1 || !strings.Contains(got[0], `Did you mean "local_file"?`) {
 		t.Errorf("unknown type: %q", got)
+	}
+}
+
+// BenchmarkDataGRPC measures a local_data plan and apply through the real protocol, at 1 and 100
+// concurrent callers (b.SetParallelism multiplies GOMAXPROCS).
+func BenchmarkDataGRPC(b *testing.B) {
+	for _, par := range []int{1, 50} {
+		b.Run(fmt.Sprint("parallel=", par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
+			h := plugintest.New(b, New(), nil)
+			p := h.Client()
+			config := map[string]any{"input": map[string]any{"name": "x", "n": 1.0}}
+			b.SetParallelism(par)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					plan, err := p.Plan(ctx, plugins.PlanRequest{Type: "local_data", Config: config})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := p.Apply(ctx, plugins.ApplyRequest{Type: "local_data", OperationID: "op",
+						Planned: plan.Planned, Config: config}, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
 	}
 }
