@@ -27,6 +27,7 @@ type Ref struct {
 	Path string
 }
 
+// String writes the reference as it is written in a configuration: FILE#PATH, or FILE alone.
 func (r Ref) String() string {
 	if r.Path == "" {
 		return r.File

@@ -2,9 +2,11 @@ package secrets
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"filippo.io/age"
@@ -394,5 +396,31 @@ func TestEdit(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestResolveConcurrently(t *testing.T) {
+	_, rec := keyEnv(t)
+	dir := t.TempDir()
+	fixtures(t, dir, rec)
+	r := NewResolver(dir)
+	in := map[string]any{"a": ref("secrets/prod.sops.yaml#upcloud.password"), "b": ref("secrets/api.json#token")}
+	want := map[string]any{"a": "hunter2-upcloud", "b": "tok-0123456789"}
+	errs := make(chan string, 16)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, _, diags := r.Resolve(in, "")
+			if len(diags) > 0 || !cmp.Equal(want, got) {
+				errs <- fmt.Sprintf("got %v, %v", got, diags)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

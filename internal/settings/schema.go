@@ -28,6 +28,7 @@ const (
 	List // a list of strings
 )
 
+// String names the kind in messages ("integer", "list of strings").
 func (k Kind) String() string {
 	return [...]string{"string", "integer", "boolean", "list of strings"}[k]
 }
