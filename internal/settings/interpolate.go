@@ -28,8 +28,21 @@ type interpolator struct {
 	gitMemo *string
 }
 
-func (s *Settings) interpolate(env map[string]string, now func() time.Time) diag.Diagnostics {
+// interpolate expands every value. paths.base goes first and is made absolute (relative to project)
+// before anything interpolates it.
+func (s *Settings) interpolate(env map[string]string, now func() time.Time, project string) diag.Diagnostics {
 	in := &interpolator{s: s, env: env, now: now().UTC(), done: map[string]bool{}, failed: map[string]bool{}}
+	if in.expand("paths.base") {
+		base := s.values["paths.base"]
+		if p := base.Value.(string); !filepath.IsAbs(p) {
+			abs, err := filepath.Abs(filepath.Join(project, p))
+			if err != nil {
+				in.fail("paths.base", "%v", err)
+			}
+			base.Value = abs
+			s.values["paths.base"] = base
+		}
+	}
 	for _, key := range sortedKeys {
 		in.expand(key)
 	}

@@ -241,7 +241,7 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 		}
 		s.values["paths.base"] = Value{Value: dir, Origin: "project directory"}
 	}
-	diags = diags.Append(s.interpolate(env, now)...)
+	diags = diags.Append(s.interpolate(env, now, o.ProjectDir)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -119,6 +119,14 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		{
+			name:  "a relative paths.base is relative to the project directory",
+			files: map[string]string{"proj/prov.toml": "[paths]\nbase = 'infra'\n[log]\npath = '{{paths.base}}/x.log'\n"},
+			want: map[string]Value{
+				"paths.base": {"$TMP/proj/infra", "$TMP/proj/prov.toml"},
+				"log.path":   {"$TMP/proj/infra/x.log", "$TMP/proj/prov.toml"},
+			},
+		},
+		{
 			name:  "list values from the environment",
 			env:   []string{`PROVISIONING_PLUGINS_TRUSTED_KEYS=["k1", "k2"]`, "PROVISIONING_SECRETS_AGE_RECIPIENTS=age1a, age1b"},
 			flags: map[string]string{"state.encryption_migrate": "true"},
