@@ -36,7 +36,10 @@ on error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			s, err := p.begin(ctx, lf, "plan", false)
 			if err != nil {
 				return err
@@ -157,7 +160,10 @@ func newCmdDestroy(f *cmdutil.Factory) *cobra.Command {
 // planAndApply plans, shows the plan, asks, and applies.
 func planAndApply(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, destroy bool) error {
 	ctx := cmd.Context()
-	p := openProject(f)
+	p, err := openProject(f)
+	if err != nil {
+		return err
+	}
 	op := "apply"
 	if destroy {
 		op = "destroy"
@@ -212,7 +218,7 @@ func planAndApply(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, destro
 func runApply(cmd *cobra.Command, f *cmdutil.Factory, s *session, o applyOptions, pl *plan.Plan, destroy bool) error {
 	view := newApplyView(f, o.asJSON, pl)
 	defer view.close()
-	eng := s.engine(o.pf, o.failFast, view)
+	eng := s.engine(o.pf, pl, o.failFast, view)
 	res, err := eng.Apply(cmd.Context(), pl, s.prior)
 	if err != nil {
 		view.close()
@@ -228,7 +234,10 @@ func runApply(cmd *cobra.Command, f *cmdutil.Factory, s *session, o applyOptions
 // applyPlanFile applies a saved plan, refusing a stale one.
 func applyPlanFile(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, file string) error {
 	ctx := cmd.Context()
-	p := openProject(f)
+	p, err := openProject(f)
+	if err != nil {
+		return err
+	}
 	path := file
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
@@ -274,7 +283,10 @@ func checkPluginChecksums(pl *plan.Plan, now map[string]string) error {
 // resumeRun finishes an interrupted apply.
 func resumeRun(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions) error {
 	ctx := cmd.Context()
-	p := openProject(f)
+	p, err := openProject(f)
+	if err != nil {
+		return err
+	}
 	s, err := p.begin(ctx, o.lf, "apply -resume", true)
 	if err != nil {
 		return err
@@ -289,7 +301,7 @@ func resumeRun(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions) error {
 	}
 	view := newApplyView(f, o.asJSON, pl)
 	defer view.close()
-	res, err := s.engine(o.pf, o.failFast, view).Resume(ctx, s.prior)
+	res, err := s.engine(o.pf, pl, o.failFast, view).Resume(ctx, s.prior)
 	if err != nil {
 		view.close()
 		if errors.Is(err, engine.ErrNoJournal) {
@@ -328,7 +340,10 @@ first. The rollback is journaled too: if it is interrupted, run prov rollback ag
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			s, err := p.begin(ctx, o.lf, "rollback", true)
 			if err != nil {
 				return err
@@ -361,7 +376,7 @@ first. The rollback is journaled too: if it is interrupted, run prov rollback ag
 			}
 			view := newApplyView(f, o.asJSON, pl)
 			defer view.close()
-			res, err := s.engine(o.pf, o.failFast, view).Rollback(ctx, s.prior)
+			res, err := s.engine(o.pf, pl, o.failFast, view).Rollback(ctx, s.prior)
 			if err != nil {
 				view.close()
 				return err
@@ -393,7 +408,10 @@ a pull-request comment.`,
 			if asJSON {
 				format = "json"
 			}
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			if len(args) == 0 {
 				s, err := p.readState(cmd.Context())
 				if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -41,7 +42,7 @@ func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnost
 
 // nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary.
 func (p *project) nickel(path string) ([]byte, map[string]diag.Pos, error) {
-	out, positions, err := nickel.ExportDocument(path, nickel.Options{Stderr: p.f.IO.ErrOut})
+	out, positions, err := nickel.ExportDocument(path, nickel.Options{Stderr: p.f.IO.ErrOut, Binary: p.ws.Settings.NickelBinary()})
 	if err != nil {
 		return nil, nil, nickel.Diagnostics(err).Err()
 	}
@@ -91,8 +92,14 @@ func (p *project) hostOptions() host.Options {
 	for name := range builtinTaskservs {
 		builtins = append(builtins, host.ID{Kind: host.Taskserv, Name: name})
 	}
-	return host.Options{Dir: p.dir, Builtins: builtins, ProvVersion: p.f.Version, Logger: p.f.Logger.Named("plugins"),
-		SelfExe: selfExe()}
+	search := p.ws.PluginPaths(p.ws.Settings)
+	for _, d := range host.SearchPath(p.dir) {
+		if !slices.Contains(search, d) {
+			search = append(search, d)
+		}
+	}
+	return host.Options{Dir: p.dir, SearchPath: search, Builtins: builtins, ProvVersion: p.f.Version,
+		Logger: p.f.Logger.Named("plugins"), SelfExe: selfExe()}
 }
 
 // selfExe is the binary that serves builtin plugins. PROV_SELF_EXE exists for tests that run the CLI

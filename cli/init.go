@@ -28,7 +28,10 @@ and SHA-256 in prov.lock.json. Later commands refuse a plugin binary whose hash 
 prov init -upgrade to accept new versions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			doc, diags := p.loadDocument(cf)
 			p.printDiags(diags)
 			if diags.HasErrors() {
@@ -64,7 +67,10 @@ func newCmdValidate(f *cmdutil.Factory) *cobra.Command {
 		Short: "Check the configuration: document, references and every provider's schema",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			doc, diags := p.loadDocument(cf)
 			if !diags.HasErrors() {
 				diags = append(diags, p.validateWithProviders(cmd, doc)...)

@@ -11,6 +11,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/provhq/prov/cli/cmdutil"
+	"github.com/provhq/prov/internal/secrets"
+	"github.com/provhq/prov/internal/settings"
+	"github.com/provhq/prov/internal/workspace"
 	"github.com/provhq/prov/state"
 	"github.com/provhq/prov/state/local"
 )
@@ -18,13 +21,30 @@ import (
 // project is the working directory a command acts on: its state backend, and (opened lazily by the
 // commands that need them) its document and plugins.
 type project struct {
-	f       *cmdutil.Factory
-	dir     string
+	f   *cmdutil.Factory
+	dir string
+	// ws is the current workspace, with its merged settings and state directory.
+	ws      *workspace.Active
 	backend state.Backend
+	secrets *secrets.Resolver
 }
 
-func openProject(f *cmdutil.Factory) *project {
-	return &project{f: f, dir: f.Dir, backend: local.New(f.Dir, local.Options{})}
+// openProject opens the working directory's current workspace: its settings, and its state backend
+// (encrypted at rest when state encryption is configured).
+func openProject(f *cmdutil.Factory) (*project, error) {
+	ws, diags := workspace.LoadActive(f.Dir, settings.Options{Env: f.Env})
+	for _, d := range diags {
+		fmt.Fprintln(f.IO.ErrOut, d.String())
+	}
+	if diags.HasErrors() {
+		return nil, cmdutil.SilentExit(cmdutil.ExitFailure)
+	}
+	codec, err := secrets.StateCodec(ws.Settings.StateEncryption())
+	if err != nil {
+		return nil, fmt.Errorf("state encryption: %w", err)
+	}
+	return &project{f: f, dir: f.Dir, ws: ws, backend: local.New(ws.StateDir, local.Options{Codec: codec}),
+		secrets: secrets.NewResolver(f.Dir)}, nil
 }
 
 // lockFlags are the flags of every command that takes the state lock.
@@ -42,6 +62,9 @@ func (l *lockFlags) register(fs *pflag.FlagSet) {
 func (p *project) lock(ctx context.Context, l lockFlags, operation string) (func(), error) {
 	if !l.lock {
 		return func() {}, nil
+	}
+	if l.timeout == 0 {
+		l.timeout = p.ws.Settings.LockTimeout()
 	}
 	host, _ := os.Hostname()
 	who := "unknown"

@@ -114,15 +114,28 @@ func (s *session) makePlan(ctx context.Context, cf configFlags, pf planFlags, de
 	}
 	p, more := plan.Make(ctx, doc, s.prior, s.src, plan.Options{
 		Targets: pf.targets, Replace: pf.replace, SkipRefresh: !pf.refresh, Destroy: destroy,
-		Parallelism: pf.parallelism, PluginChecksums: s.checksums(),
+		Parallelism: s.parallelism(pf, nil), PluginChecksums: s.checksums(), Secrets: s.p.secrets,
 	})
 	return p, append(diags, more...)
 }
 
 // engine returns the walker for this session, reporting to hooks.
-func (s *session) engine(pf planFlags, failFast bool, hooks engine.Hooks) *engine.Engine {
-	return &engine.Engine{Providers: s.src, Backend: s.p.backend, Parallelism: pf.parallelism,
-		FailFast: failFast, Hooks: hooks, Logger: s.p.f.Logger.Named("engine"), Hard: s.p.f.HardStop}
+func (s *session) engine(pf planFlags, pl *plan.Plan, failFast bool, hooks engine.Hooks) *engine.Engine {
+	return &engine.Engine{Providers: s.src, Backend: s.p.backend, Parallelism: s.parallelism(pf, pl),
+		FailFast: failFast, Hooks: hooks, Logger: s.p.f.Logger.Named("engine"), Hard: s.p.f.HardStop,
+		Secrets: s.p.secrets}
+}
+
+// parallelism is -parallelism if given, else the document's settings.parallelism (recorded in the
+// plan; 0 here lets the engine take it), else the core.parallelism setting.
+func (s *session) parallelism(pf planFlags, pl *plan.Plan) int {
+	switch {
+	case pf.parallelism > 0:
+		return pf.parallelism
+	case pl != nil && pl.Parallelism > 0:
+		return 0
+	}
+	return s.p.ws.Settings.Parallelism()
 }
 
 // confirm asks the user to type yes.
@@ -245,8 +258,10 @@ func (v *applyView) report(p *project, op render.Operation, res *engine.Result) 
 	counts := plan.Summary{Add: res.Added, Change: res.Changed, Destroy: res.Destroyed}
 	if v.json != nil {
 		v.json.Diagnostics(failureDiags(res))
-		v.json.ChangeSummary(op, counts)
-		v.json.Outputs(res.Outputs)
+		if !res.Failed() && !res.Interrupted {
+			v.json.ChangeSummary(op, counts)
+			v.json.Outputs(res.Outputs)
+		}
 	} else {
 		p.printDiags(failureDiags(res))
 		out := v.f.IO.Out

@@ -31,7 +31,11 @@ func newCmdStateList(f *cmdutil.Factory) *cobra.Command {
 		Use:   "list [ADDRESS-PREFIX...]",
 		Short: "List the resources in the state",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openProject(f).readState(cmd.Context())
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
+			s, err := p.readState(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -83,7 +87,11 @@ func newCmdStateShow(f *cmdutil.Factory) *cobra.Command {
 		Short: "Show one resource in the state (sensitive values hidden)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openProject(f).readState(cmd.Context())
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
+			s, err := p.readState(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -99,7 +107,10 @@ func newCmdStateShow(f *cmdutil.Factory) *cobra.Command {
 // editState runs edit on the state under the lock and writes the result.
 func editState(cmd *cobra.Command, f *cmdutil.Factory, lf lockFlags, op string, edit func(*state.State) error) error {
 	ctx := cmd.Context()
-	p := openProject(f)
+	p, err := openProject(f)
+	if err != nil {
+		return err
+	}
 	unlock, err := p.lock(ctx, lf, op)
 	if err != nil {
 		return err
@@ -168,7 +179,11 @@ func newCmdStatePull(f *cmdutil.Factory) *cobra.Command {
 		Short: "Write the state as JSON to standard output",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := state.Pull(cmd.Context(), openProject(f).backend)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
+			data, err := state.Pull(cmd.Context(), p.backend)
 			if err != nil {
 				return err
 			}
@@ -203,7 +218,10 @@ func newCmdStatePush(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			p := openProject(f)
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
 			unlock, err := p.lock(ctx, lf, "state push")
 			if err != nil {
 				return err
@@ -223,7 +241,11 @@ func newCmdForceUnlock(f *cmdutil.Factory) *cobra.Command {
 		Short: "Remove a state lock left behind by a process that died",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := openProject(f).backend.ForceUnlock(args[0]); err != nil {
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
+			if err := p.backend.ForceUnlock(args[0]); err != nil {
 				return fmt.Errorf("force-unlock: %w", err)
 			}
 			fmt.Fprintln(f.IO.Out, "The state has been unlocked.")
@@ -239,7 +261,11 @@ func newCmdOutput(f *cmdutil.Factory) *cobra.Command {
 		Short: "Print root outputs from the state",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openProject(f).readState(cmd.Context())
+			p, err := openProject(f)
+			if err != nil {
+				return err
+			}
+			s, err := p.readState(cmd.Context())
 			if err != nil {
 				return err
 			}
