@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/internal/nickel/eval"
 	"github.com/provhq/prov/internal/nickel/source"
 	"github.com/provhq/prov/internal/nickel/token"
 )
@@ -345,6 +347,17 @@ func doctests(corpus string, opts Options) (Suite, error) {
 			short := t.StdPath[strings.LastIndex(t.StdPath, ".")+1:]
 			if !token.Keywords[short] {
 				t.Code = fmt.Sprintf("let %s = %s in\n%s", short, t.StdPath, t.Code)
+			}
+			// and the other names of the same module
+			module := t.StdPath[:strings.LastIndex(t.StdPath, ".")]
+			if v, err := sess.EvalSource(name, "std.record.fields "+module, true); err == nil {
+				if a, ok := v.(*eval.Array); ok {
+					for _, e := range a.Elems {
+						if f, ok := e.Value().(string); ok && f != short && regexp.MustCompile(`\b`+regexp.QuoteMeta(f)+`\b`).MatchString(t.Code) && !token.Keywords[f] {
+							t.Code = fmt.Sprintf("let %s = %s.%s in\n%s", f, module, f, t.Code)
+						}
+					}
+				}
 			}
 			switch t.ExpectedKind {
 			case "value":

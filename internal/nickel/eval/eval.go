@@ -73,6 +73,14 @@ func Ready(v Value) *Thunk { return &Thunk{state: 2, val: v} }
 // Lazy returns a thunk computed by fn on first use.
 func Lazy(span source.Span, fn func() Value) *Thunk { return &Thunk{fn: fn, Span: span} }
 
+// Value returns the thunk's value if it has been computed, else nil.
+func (t *Thunk) Value() Value {
+	if t.state == 2 {
+		return t.val
+	}
+	return nil
+}
+
 // NewThunk returns a thunk evaluating n in env.
 func NewThunk(n ast.Node, env *Env) *Thunk {
 	return &Thunk{expr: n, env: env, Span: n.Span()}

@@ -206,10 +206,11 @@ func (m *Machine) DeepForce(v Value) {
 		}
 	case *Record:
 		for _, k := range v.visibleKeys() {
-			// a field without a value is printed as such by eval; export reports it
-			if f := v.Fields[k]; f.Val != nil {
-				m.DeepForce(m.Force(f.Val))
+			f := v.Fields[k]
+			if f.Val == nil {
+				m.Force(m.selectField(v, k, f.Span, f.Span))
 			}
+			m.DeepForce(m.Force(f.Val))
 		}
 	case *Enum:
 		if v.Arg != nil {

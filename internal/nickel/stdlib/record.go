@@ -63,6 +63,10 @@ func recordLib() lib {
 		"insert_with_opts":    insert("std.record.insert_with_opts", true),
 		"remove":              remove("std.record.remove", false),
 		"remove_with_opts":    remove("std.record.remove_with_opts", true),
+		"has_value": builtin("std.record.has_value", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+			f, ok := m.Rec(a[1], "std.record.has_value", at).Fields[m.Str(a[0], "std.record.has_value", at)]
+			return ok && f.Val != nil
+		}),
 		"values": builtin("std.record.values", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			r := m.Rec(a[0], "std.record.values", at)
 			out := &eval.Array{}
