@@ -14,10 +14,7 @@ import (
 func pluginConn(t testing.TB, p plugins.Provider) (plugins.Provider, *plugin.GRPCServer) {
 	t.Helper()
 	client, server := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{ProviderPluginName: &ProviderPlugin{Impl: p}})
-	t.Cleanup(func() {
-		_ = client.Close()
-		server.Stop()
-	})
+	t.Cleanup(func() { _ = client.Close() }) // Close shuts the server down through go-plugin's controller
 	raw, err := client.Dispense(ProviderPluginName)
 	if err != nil {
 		t.Fatal(err)

@@ -24,11 +24,8 @@ func ServeTestTaskserv(t testing.TB, ts plugins.Taskserv) plugins.Taskserv {
 
 func dispense(t testing.TB, name string, p plugin.Plugin) any {
 	t.Helper()
-	client, server := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{name: p})
-	t.Cleanup(func() {
-		_ = client.Close()
-		server.Stop()
-	})
+	client, _ := plugin.TestPluginGRPCConn(t, false, plugin.PluginSet{name: p})
+	t.Cleanup(func() { _ = client.Close() }) // Close shuts the server down through go-plugin's controller
 	raw, err := client.Dispense(name)
 	if err != nil {
 		t.Fatalf("protocol: dispense %s: %v", name, err)
