@@ -181,6 +181,9 @@ func (m *maker) run(ctx context.Context) (*Plan, diag.Diagnostics) {
 		return nil, m.diags
 	}
 	m.refresh(ctx, priorScope)
+	if err := ctx.Err(); err != nil {
+		return nil, append(m.diags, stopped(err))
+	}
 
 	// Plan the desired resources in scope, in dependency order.
 	g := dag.New()
@@ -195,8 +198,11 @@ func (m *maker) run(ctx context.Context) (*Plan, diag.Diagnostics) {
 	err := g.Walk(ctx, m.opts.Parallelism, func(ctx context.Context, addr string) {
 		m.planResource(ctx, addr)
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
-		return nil, append(m.diags, diag.Diagnostic{Severity: diag.Error, Summary: "planning stopped: " + err.Error()})
+		return nil, append(m.diags, stopped(err))
 	}
 	maps.Copy(p.Changes, m.slots)
 
@@ -218,6 +224,10 @@ func (m *maker) run(ctx context.Context) (*Plan, diag.Diagnostics) {
 		return nil, m.diags
 	}
 	return p, m.diags
+}
+
+func stopped(err error) diag.Diagnostic {
+	return diag.Diagnostic{Severity: diag.Error, Summary: "planning stopped: " + err.Error()}
 }
 
 func cycleDiag(err error) diag.Diagnostic {
@@ -313,6 +323,9 @@ func (m *maker) refresh(ctx context.Context, addrs []string) {
 	for _, addr := range addrs {
 		r := m.prior.Resources[addr]
 		sem <- struct{}{}
+		if ctx.Err() != nil {
+			break // reported once by run
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			cur := m.read(ctx, addr, r)
@@ -333,7 +346,9 @@ func (m *maker) read(ctx context.Context, addr string, r *state.Resource) *state
 	}
 	resp, err := prov.Read(ctx, plugins.ReadRequest{Type: r.Type, Current: r.Attributes})
 	if err != nil {
-		m.errorf(addr, "refresh: %v", err)
+		if ctx.Err() == nil {
+			m.errorf(addr, "refresh: %v", err)
+		}
 		return r
 	}
 	if len(resp.Diagnostics) > 0 {
@@ -415,7 +430,9 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 	}
 	resp, err := prov.Plan(ctx, plugins.PlanRequest{Type: r.Type, Prior: planPrior, Config: config})
 	if err != nil {
-		m.errorf(addr, "plan: %v", err)
+		if ctx.Err() == nil {
+			m.errorf(addr, "plan: %v", err)
+		}
 		return
 	}
 	if len(resp.Diagnostics) > 0 {
