@@ -119,7 +119,7 @@ func TestExportErrors(t *testing.T) {
 		{"blame", "{\n  a | Number = \"x\",\n}", "EvalError::BlameError", "a", 2, 16},
 		{"missing def", "{ a | Number }", "EvalError::MissingFieldDef", "a", 1, 3},
 		{"merge conflict", "{ a = 1 } & { a = 2 }", "EvalError::MergeIncompatibleArgs", "a", 1, 1},
-		{"infinite", "{ x = y, y = x }", "EvalError::InfiniteRecursion", "x", 1, 14},
+		{"infinite", "{ x = y, y = x }", "EvalError::InfiniteRecursion", "x", 1, 0},
 		{"unbound", "{ x = nope }", "EvalError::UnboundIdentifier", "x", 1, 7},
 		{"parse", "{ x = }", "ParseError::UnexpectedToken", "", 1, 7},
 		{"function", "{ f = fun x => x }", "ExportError::NonSerializable", "f", 0, 0},

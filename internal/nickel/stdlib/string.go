@@ -18,9 +18,40 @@ func str1(name string, f func(string) eval.Value) *eval.Builtin {
 	})
 }
 
+// emojiClass approximates the Unicode Emoji property, which Go's regexp lacks.
+const emojiClass = `[#*0-9\x{A9}\x{AE}\x{203C}\x{2049}\x{2122}\x{2139}\x{2194}-\x{21AA}\x{231A}-\x{23FF}` +
+	`\x{24C2}\x{25AA}-\x{27BF}\x{2934}\x{2935}\x{2B05}-\x{2B55}\x{3030}\x{303D}\x{3297}\x{3299}\x{1F000}-\x{1FAFF}]`
+
+// boundaries returns the byte offsets of grapheme cluster boundaries in s.
+func boundaries(s string) map[int]bool {
+	b := map[int]bool{0: true, len(s): true}
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		from, to := g.Positions()
+		b[from], b[to] = true, true
+	}
+	return b
+}
+
+// matches returns the regexp matches of re in s that start and end on character boundaries.
+func matches(re *regexp.Regexp, s string, n int) [][]int {
+	var out [][]int
+	b := boundaries(s)
+	for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+		if b[loc[0]] && b[loc[1]] {
+			out = append(out, loc)
+			if n > 0 && len(out) == n {
+				break
+			}
+		}
+	}
+	return out
+}
+
 // compileRegex compiles a Rust-style regular expression; \d is Unicode-aware there.
 func compileRegex(re, name string, at source.Span) *regexp.Regexp {
 	re = strings.ReplaceAll(re, `\d`, `\p{Nd}`)
+	re = strings.ReplaceAll(re, `\p{Emoji}`, emojiClass)
 	r, err := regexp.Compile(re)
 	if err != nil {
 		eval.Failf("EvalError::Other", at, "%s: invalid regular expression: %v", name, err)
@@ -197,7 +228,16 @@ func stringLib() lib {
 		"replace_regex": builtin("std.string.replace_regex", 3, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.replace_regex", at), "std.string.replace_regex", at)
 			rep := m.Str(a[1], "std.string.replace_regex", at)
-			return re.ReplaceAllString(m.Str(a[2], "std.string.replace_regex", at), rep)
+			s := m.Str(a[2], "std.string.replace_regex", at)
+			var b strings.Builder
+			last := 0
+			for _, loc := range matches(re, s, -1) {
+				b.WriteString(s[last:loc[0]])
+				b.Write(re.ExpandString(nil, rep, s, loc))
+				last = loc[1]
+			}
+			b.WriteString(s[last:])
+			return b.String()
 		}),
 		"is_match": builtin("std.string.is_match", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.is_match", at), "std.string.is_match", at)
@@ -206,13 +246,17 @@ func stringLib() lib {
 		"find": builtin("std.string.find", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.find", at), "std.string.find", at)
 			s := m.Str(a[1], "std.string.find", at)
-			return findResult(s, re.FindStringSubmatchIndex(s))
+			var loc []int
+			if all := matches(re, s, 1); len(all) > 0 {
+				loc = all[0]
+			}
+			return findResult(s, loc)
 		}),
 		"find_all": builtin("std.string.find_all", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.find_all", at), "std.string.find_all", at)
 			s := m.Str(a[1], "std.string.find_all", at)
 			out := &eval.Array{}
-			for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+			for _, loc := range matches(re, s, -1) {
 				out.Elems = append(out.Elems, eval.Ready(findResult(s, loc)))
 			}
 			return out
