@@ -3,6 +3,10 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	configcmd "github.com/provhq/prov/cli/cmd/config"
+	nickelcmd "github.com/provhq/prov/cli/cmd/nickel"
+	secretcmd "github.com/provhq/prov/cli/cmd/secret"
+	workspacecmd "github.com/provhq/prov/cli/cmd/workspace"
 	"github.com/provhq/prov/cli/cmdutil"
 )
 
@@ -21,5 +25,12 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 		newCmdDestroy(f),
 		newCmdRollback(f),
 		newCmdShow(f),
+		newCmdGraph(f),
+		newCmdProviders(f),
+		newCmdImport(f),
+		nickelcmd.NewCmdNickel(f),
+		configcmd.NewCmdConfig(f),
+		workspacecmd.NewCmdWorkspace(f),
+		secretcmd.NewCmdSecret(f),
 	}
 }

@@ -190,7 +190,7 @@ func TestCommands(t *testing.T) {
 			name:     "validate fails on unknown keys",
 			files:    map[string]string{"proj/prov.toml": "[core]\nparalelism = 3\n"},
 			args:     []string{"validate"},
-			wantErr:  "prov.toml: warning: core.paralelism: unknown setting \"core.paralelism\"; did you mean \"core.parallelism\"?\n",
+			wantErr:  "prov.toml:2:1: warning: core.paralelism: unknown setting \"core.paralelism\"; did you mean \"core.parallelism\"?\n",
 			wantCode: 1,
 		},
 		{
@@ -198,16 +198,16 @@ func TestCommands(t *testing.T) {
 			files: map[string]string{"proj/prov.toml": "[core]\nparallelism = -1\n[log]\nlevel = 'chatty'\n", "proj/config.dev.toml": "[state]\nbackend = 'ftp'\n"},
 			env:   "dev",
 			args:  []string{"validate"},
-			wantErr: "prov.toml: error: core.parallelism: must be at least 1, found -1\n" +
-				"prov.toml: error: log.level: must be one of trace, debug, info, warn, error, off, found \"chatty\"\n" +
-				"config.dev.toml: error: state.backend: unsupported backend \"ftp\"; supported: local\n",
+			wantErr: "prov.toml:2:1: error: core.parallelism: must be at least 1, found -1\n" +
+				"prov.toml:4:1: error: log.level: must be one of trace, debug, info, warn, error, off, found \"chatty\"\n" +
+				"config.dev.toml:2:1: error: state.backend: unsupported backend \"ftp\"; supported: local\n",
 			wantCode: 1,
 		},
 		{
 			name:     "show fails on an interpolation cycle",
 			files:    map[string]string{"proj/prov.toml": "[log]\npath = '{{log.path}}/x'\n"},
 			args:     []string{"show"},
-			wantErr:  "prov.toml: error: log.path: interpolation cycle: log.path → log.path\n",
+			wantErr:  "prov.toml:2:1: error: log.path: interpolation cycle: log.path → log.path\n",
 			wantCode: 1,
 		},
 		{
