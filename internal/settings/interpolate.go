@@ -157,12 +157,11 @@ func (in *interpolator) lookup(key, name string) (string, error) {
 }
 
 func (in *interpolator) fail(key, format string, args ...any) {
-	origin := in.s.values[key].Origin
 	d := diag.Diagnostic{Severity: diag.Error, Path: key, Summary: fmt.Sprintf(format, args...)}
-	if strings.HasPrefix(origin, "PROV") || origin == FlagOrigin || origin == DefaultsOrigin {
-		d.Summary = fmt.Sprintf("%s (set by %s)", d.Summary, origin)
+	if pos, ok := in.s.pos(key); ok {
+		d.Pos = pos
 	} else {
-		d.Pos = diag.Pos{File: origin}
+		d.Summary = fmt.Sprintf("%s (set by %s)", d.Summary, in.s.values[key].Origin)
 	}
 	in.diags = in.diags.Append(d)
 }

@@ -67,6 +67,7 @@ type Settings struct {
 	values map[string]Value
 	env    string
 	files  []string
+	lines  map[string]map[string][2]int // file → key → line, column
 }
 
 // Get returns a key's value.
@@ -103,7 +104,7 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 		now = o.Now
 	}
 
-	s := &Settings{values: map[string]Value{}, env: o.Env}
+	s := &Settings{values: map[string]Value{}, env: o.Env, lines: map[string]map[string][2]int{}}
 	if s.env == "" {
 		s.env = env[EnvVar]
 	}
@@ -147,7 +148,7 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 		}
 	}
 	for _, f := range files {
-		vals, ds, err := readFile(f)
+		vals, lines, ds, err := readFile(f)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -159,6 +160,7 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 			envFound = true
 		}
 		s.files = append(s.files, f)
+		s.lines[f] = lines
 		diags = diags.Append(ds...)
 		for k, v := range vals {
 			set(k, v, f)
@@ -253,13 +255,24 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 }
 
 // readFile parses one TOML layer. A missing file is fs.ErrNotExist; problems inside it are diagnostics.
-func readFile(path string) (map[string]any, diag.Diagnostics, error) {
+func readFile(path string) (map[string]any, map[string][2]int, diag.Diagnostics, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vals, diags := parseLayer(path, data)
-	return vals, diags, nil
+	return vals, keyLines(data), diags, nil
+}
+
+// pos is where key's value was written: its file, and line and column when known.
+func (s *Settings) pos(key string) (diag.Pos, bool) {
+	origin := s.values[key].Origin
+	lines, ok := s.lines[origin]
+	if !ok {
+		return diag.Pos{}, false
+	}
+	lc := lines[key]
+	return diag.Pos{File: origin, Line: lc[0], Col: lc[1]}, true
 }
 
 // parseLayer decodes a TOML layer into known keys; unknown keys are warnings, wrong types errors.
@@ -274,6 +287,11 @@ func parseLayer(path string, data []byte) (map[string]any, diag.Diagnostics) {
 		}
 		return nil, diags.Append(d)
 	}
+	lines := keyLines(data)
+	at := func(key string) diag.Pos {
+		lc := lines[key]
+		return diag.Pos{File: path, Line: lc[0], Col: lc[1]}
+	}
 	out := map[string]any{}
 	sections := make([]string, 0, len(doc))
 	for k := range doc {
@@ -283,7 +301,7 @@ func parseLayer(path string, data []byte) (map[string]any, diag.Diagnostics) {
 	for _, section := range sections {
 		table, ok := doc[section].(map[string]any)
 		if !ok {
-			diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Path: section, Pos: diag.Pos{File: path},
+			diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Path: section, Pos: at(section),
 				Summary: fmt.Sprintf("settings live in [sections]; %q is not a table", section)})
 			continue
 		}
@@ -296,12 +314,12 @@ func parseLayer(path string, data []byte) (map[string]any, diag.Diagnostics) {
 			key := section + "." + k
 			kind, ok := schema[key]
 			if !ok {
-				diags = diags.Append(diag.Diagnostic{Severity: diag.Warning, Path: key, Pos: diag.Pos{File: path}, Summary: unknownKey(key)})
+				diags = diags.Append(diag.Diagnostic{Severity: diag.Warning, Path: key, Pos: at(key), Summary: unknownKey(key)})
 				continue
 			}
 			v, err := convert(kind, table[k])
 			if err != nil {
-				diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Path: key, Pos: diag.Pos{File: path}, Summary: err.Error()})
+				diags = diags.Append(diag.Diagnostic{Severity: diag.Error, Path: key, Pos: at(key), Summary: err.Error()})
 				continue
 			}
 			out[key] = v

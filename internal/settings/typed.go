@@ -22,10 +22,10 @@ func (s *Settings) check() diag.Diagnostics {
 	var diags diag.Diagnostics
 	bad := func(key, format string, args ...any) {
 		d := diag.Diagnostic{Severity: diag.Error, Path: key, Summary: fmt.Sprintf(format, args...)}
-		if o := s.values[key].Origin; strings.ContainsRune(o, filepath.Separator) {
-			d.Pos.File = o
+		if pos, ok := s.pos(key); ok {
+			d.Pos = pos
 		} else {
-			d.Summary += " (set by " + o + ")"
+			d.Summary += " (set by " + s.values[key].Origin + ")"
 		}
 		diags = diags.Append(d)
 	}
