@@ -282,7 +282,7 @@ func (v *applyView) report(p *project, op render.Operation, res *engine.Result) 
 				res.Rollback.Added, res.Rollback.Changed, res.Rollback.Destroyed)
 		}
 		if len(res.Outputs) > 0 && !res.Failed() {
-			fmt.Fprintln(out, "\nOutputs:\n")
+			fmt.Fprint(out, "\nOutputs:\n\n")
 			for _, name := range sortedKeys(res.Outputs) {
 				fmt.Fprintf(out, "%s = %s\n", name, formatOutput(res.Outputs[name], true))
 			}
