@@ -20,10 +20,11 @@ var Unknown any = value.Unknown
 // what it finds. In a plan hook it holds the planned state, which the hook may refine. Old and HasChange
 // compare with the prior state.
 type Data struct {
-	attrs   map[string]any
-	prior   map[string]any
-	replace []value.Path
-	errs    []error
+	attrs     map[string]any
+	prior     map[string]any
+	replace   []value.Path
+	replacing bool // in a plan hook: the SDK planned a replacement
+	errs      []error
 }
 
 func newData(attrs, prior map[string]any) *Data {
@@ -134,8 +135,9 @@ func (d *Data) SetID(id string) { d.attrs["id"] = id }
 // Old returns the prior value at key: nil on create or when it was unset.
 func (d *Data) Old(key string) any { return get(d.prior, key) }
 
-// IsNew reports whether there is no prior state: the resource is being created.
-func (d *Data) IsNew() bool { return d.prior == nil }
+// IsNew reports whether a new object is being made: there is no prior state, or, in a plan hook, the
+// plan replaces the prior object because a ForceNew attribute changed.
+func (d *Data) IsNew() bool { return d.prior == nil || d.replacing }
 
 // HasChange reports whether the value at key differs from the prior state.
 func (d *Data) HasChange(key string) bool { return !value.Equal(d.Old(key), d.Get(key)) }

@@ -41,6 +41,7 @@ func Object(attrs map[string]*Attribute) Type {
 	return Type{kind: plugins.Object, obj: newObject(attrs)}
 }
 
+// String describes t, e.g. "list of string".
 func (t Type) String() string {
 	switch t.kind {
 	case plugins.List, plugins.Map:

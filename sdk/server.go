@@ -174,6 +174,7 @@ func (s *providerServer) Plan(ctx context.Context, req plugins.PlanRequest) (*pl
 	}
 	if rt.r.Plan != nil {
 		d := newData(planned, prior)
+		d.replacing = len(replace) > 0
 		ds = append(ds, s.call(ctx, "plan", rt.name, s.op("", nil), d, rt.r.Plan)...)
 		planned = d.attrs
 		for _, p := range d.replace {

@@ -78,6 +78,7 @@ type ExitError struct {
 	Stderr   string
 }
 
+// Error says which command failed, with what code, and its standard error.
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("%q exited with code %d", e.Command, e.ExitCode)
 	if s := strings.TrimSpace(e.Stderr); s != "" {

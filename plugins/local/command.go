@@ -33,6 +33,14 @@ func commandResource() *sdk.Resource {
 			"stdout":      {Type: sdk.String, Computed: true, Description: "Standard output of the last command run."},
 			"exit_code":   {Type: sdk.Number, Computed: true, Description: "Exit code of the last command run."},
 		},
+		// An in-place change without an update command runs nothing, so the outputs stay as they were.
+		Plan: func(_ context.Context, _ *sdk.Op, d *sdk.Data) error {
+			if !d.IsNew() && d.IsKnown("update") && d.String("update") == "" {
+				d.Set("stdout", d.Old("stdout"))
+				d.Set("exit_code", d.Old("exit_code"))
+			}
+			return nil
+		},
 		Create: func(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 			// A create retried with the same operation id (after a crash) returns what the first run recorded.
 			rec := clientOf(op).opRecord(op.ID)

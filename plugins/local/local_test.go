@@ -483,3 +483,29 @@ func TestFailRateSeeded(t *testing.T) {
 		t.Errorf("the same seed failed different operations (-first +second):\n%s", diff)
 	}
 }
+
+func TestCommandPlan(t *testing.T) {
+	h := newHarness(t, nil)
+	prior := map[string]any{"id": "op-1", "create": "echo hi", "env": map[string]any{"A": "1"}, "stdout": "hi\n", "exit_code": 0.0}
+	tests := []struct {
+		name        string
+		config      map[string]any
+		wantStdout  any
+		wantReplace []string
+	}{
+		{"no update command: outputs stay", map[string]any{"create": "echo hi", "env": map[string]any{"A": "2"}}, "hi\n", nil},
+		{"update command: outputs unknown", map[string]any{"create": "echo hi", "update": "echo up", "env": map[string]any{"A": "2"}}, value.Unknown, nil},
+		{"replace: outputs unknown", map[string]any{"create": "echo bye", "env": map[string]any{"A": "1"}}, value.Unknown, []string{"create"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := h.plan("local_command", prior, tt.config)
+			if got := plan.Planned.(map[string]any)["stdout"]; got != tt.wantStdout {
+				t.Errorf("planned stdout = %#v, want %#v", got, tt.wantStdout)
+			}
+			if diff := cmp.Diff(tt.wantReplace, paths(plan.RequiresReplace)); diff != "" {
+				t.Errorf("replace (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
