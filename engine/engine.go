@@ -276,11 +276,12 @@ func (e *Engine) newRun(ctx context.Context, mode string, p *plan.Plan, data []b
 	r := &run{
 		e: e, mode: mode, plan: p, planID: hex.EncodeToString(sum[:]),
 		parallelism: e.parallelism(p), hooks: e.hooks(), log: e.logger(), base: base,
-		overlay: map[string]*state.Resource{},
 	}
 	if err := r.buildNodes(ctx); err != nil {
 		return nil, err
 	}
+	r.overlay = make(map[string]*state.Resource, len(r.nodes))
+	r.recs = make([]state.Record, 0, 2*len(r.nodes)+len(p.Outputs)+1)
 	callCtx := context.WithoutCancel(ctx)
 	if e.Hard != nil {
 		var cancel context.CancelFunc
@@ -385,10 +386,11 @@ func (r *run) records() []state.Record {
 	return slices.Clone(r.recs)
 }
 
-// fold computes the outputs, journals them, and returns base with the walk's records applied.
+// fold computes the outputs, journals them, and returns base with the walk's records applied. It is
+// called after the walk, when no worker appends any more.
 func (r *run) fold() *state.State {
 	r.outputs()
-	return state.Fold(r.base, r.records())
+	return state.Fold(r.base, r.recs)
 }
 
 // outputs journals the root outputs whose value the walk changed. An output whose value cannot be

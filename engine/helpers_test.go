@@ -29,7 +29,7 @@ func fakeProvider() *pluginfake.Provider {
 
 // fixture is an engine over a real local backend in a temporary directory and one fake provider.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	backend *local.Backend
 	fake    *pluginfake.Provider
@@ -37,7 +37,7 @@ type fixture struct {
 	events  *eventLog
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	f := &fixture{t: t, dir: dir, backend: local.New(dir, local.Options{}), fake: fakeProvider(), events: &eventLog{}}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,12 +73,11 @@ type node struct {
 func (n *node) trivial() bool { return n.next >= len(n.phases) }
 
 // buildNodes makes a node per change, in address order, connected as plan.Graph orders them, and
-// starts the providers they need.
+// starts the providers they need. The edges are those of plan.Graph (creates, updates, replaces and
+// reads after what they depend on; a delete before the changes of what it depended on; dependencies
+// outside the plan left out), built here on indexes, which costs a fraction of the general graph; on a
+// cycle plan.Graph names it.
 func (r *run) buildNodes(ctx context.Context) error {
-	g, err := r.plan.Graph()
-	if err != nil {
-		return fmt.Errorf("engine: %w", err)
-	}
 	addrs := slices.Sorted(maps.Keys(r.plan.Changes))
 	index := make(map[string]int32, len(addrs))
 	r.nodes = make([]node, len(addrs))
@@ -88,17 +88,55 @@ func (r *run) buildNodes(ctx context.Context) error {
 		n := &r.nodes[i]
 		n.addr, n.c, n.phases = addr, c, phasesOf(c.Action)
 		if !n.trivial() {
+			var err error
 			if n.prov, err = r.provider(ctx, c.Provider, byName); err != nil {
 				return err
 			}
 		}
 	}
-	for i, addr := range addrs {
-		for _, dep := range g.Dependencies(addr) {
-			j := index[dep]
-			r.nodes[i].waiting++
-			r.nodes[j].dependents = append(r.nodes[j].dependents, int32(i))
+	connect := func(node, dep int32) {
+		for _, d := range r.nodes[dep].dependents {
+			if d == node {
+				return // listed twice in depends_on
+			}
 		}
+		r.nodes[node].waiting++
+		r.nodes[dep].dependents = append(r.nodes[dep].dependents, node)
+	}
+	for i := range r.nodes {
+		c := r.nodes[i].c
+		for _, dep := range c.DependsOn {
+			j, ok := index[dep]
+			switch {
+			case !ok:
+			case c.Action == plan.Delete:
+				connect(j, int32(i))
+			default:
+				connect(int32(i), j)
+			}
+		}
+	}
+	// Kahn's algorithm: every node is reached unless there is a cycle.
+	waiting := make([]int, len(r.nodes))
+	var queue []int32
+	for i := range r.nodes {
+		if waiting[i] = r.nodes[i].waiting; waiting[i] == 0 {
+			queue = append(queue, int32(i))
+		}
+	}
+	for k := 0; k < len(queue); k++ {
+		for _, d := range r.nodes[queue[k]].dependents {
+			if waiting[d]--; waiting[d] == 0 {
+				queue = append(queue, d)
+			}
+		}
+	}
+	if len(queue) < len(r.nodes) {
+		_, err := r.plan.Graph()
+		if err == nil {
+			err = errors.New("the changes' dependencies form a cycle")
+		}
+		return fmt.Errorf("engine: %w", err)
 	}
 	return nil
 }
