@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -53,6 +54,9 @@ type Options struct {
 	ApplyTimeout time.Duration
 	// StartTimeout bounds a plugin's start (default DefaultStartTimeout).
 	StartTimeout time.Duration
+	// TrustedKeys are base64 ed25519 public keys; when set, a third-party binary is locked and started
+	// only with a valid signature by one of them beside it (see SignBinary).
+	TrustedKeys []string
 }
 
 func (o Options) withDefaults() Options {
@@ -104,8 +108,9 @@ func sourceOf(req Requirement, id ID, builtin bool) string {
 
 // Host starts plugins on demand, once per name, and ends them on Close. It is safe for concurrent use.
 type Host struct {
-	opts Options
-	lock *Lock
+	opts    Options
+	lock    *Lock
+	trusted []ed25519.PublicKey
 
 	discoverOnce sync.Once
 	found        []Found
@@ -137,7 +142,11 @@ func New(opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Host{opts: opts, lock: lock, running: map[string]*running{}}, nil
+	trusted, err := parseTrustedKeys(opts.TrustedKeys)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{opts: opts, lock: lock, trusted: trusted, running: map[string]*running{}}, nil
 }
 
 // Plugins lists the plugin binaries found on the search path.
@@ -266,6 +275,9 @@ func (h *Host) start(ctx context.Context, key string, req Requirement) (*plugin.
 		}
 		if sum != locked.SHA256 {
 			return nil, nil, &ChecksumError{ID: id, Path: path, Expected: locked.SHA256, Actual: sum}
+		}
+		if err := verifySignature(id, path, sum, h.trusted); err != nil {
+			return nil, nil, err
 		}
 		want, _ := hex.DecodeString(locked.SHA256)
 		secure = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}

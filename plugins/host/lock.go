@@ -1,6 +1,7 @@
 package host
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -168,6 +169,10 @@ func Init(opts Options, wanted []Requirement, upgrade bool) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	trusted, err := parseTrustedKeys(opts.TrustedKeys)
+	if err != nil {
+		return nil, err
+	}
 	lock := &Lock{Version: LockVersion, Plugins: map[string]*Locked{}}
 	for _, req := range wanted {
 		id, builtin, err := opts.resolve(req)
@@ -184,7 +189,7 @@ func Init(opts Options, wanted []Requirement, upgrade bool) (*Lock, error) {
 			lock.Plugins[id.String()] = &Locked{Kind: id.Kind, Name: id.Name, Source: sourceOf(req, id, true), ProvVersion: opts.ProvVersion}
 			continue
 		}
-		entry, err := lockOne(found, id, req, old.Get(id), upgrade)
+		entry, err := lockOne(found, id, req, old.Get(id), upgrade, trusted)
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +201,7 @@ func Init(opts Options, wanted []Requirement, upgrade bool) (*Lock, error) {
 	return lock, nil
 }
 
-func lockOne(found []Found, id ID, req Requirement, prev *Locked, upgrade bool) (*Locked, error) {
+func lockOne(found []Found, id ID, req Requirement, prev *Locked, upgrade bool, trusted []ed25519.PublicKey) (*Locked, error) {
 	keep := prev != nil && !upgrade && prev.Source == req.Source && prev.SHA256 != "" &&
 		(req.Version == "" || satisfies(prev.Version, req.Version))
 	if keep {
@@ -211,6 +216,9 @@ func lockOne(found []Found, id ID, req Requirement, prev *Locked, upgrade bool) 
 		if sum != prev.SHA256 {
 			return nil, &ChecksumError{ID: id, Path: f.Path, Expected: prev.SHA256, Actual: sum}
 		}
+		if err := verifySignature(id, f.Path, sum, trusted); err != nil {
+			return nil, err
+		}
 		return prev, nil
 	}
 	f, err := Select(found, id, req.Version)
@@ -220,6 +228,9 @@ func lockOne(found []Found, id ID, req Requirement, prev *Locked, upgrade bool) 
 	sum, err := fileSHA256(f.Path)
 	if err != nil {
 		return nil, fmt.Errorf("host: init: hash plugin %s: %w", id, err)
+	}
+	if err := verifySignature(id, f.Path, sum, trusted); err != nil {
+		return nil, err
 	}
 	return &Locked{Kind: id.Kind, Name: id.Name, Source: req.Source, Version: f.Version, SHA256: sum}, nil
 }
