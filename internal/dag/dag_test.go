@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,5 +161,46 @@ func TestWalkCycleAndCancel(t *testing.T) {
 	}
 	if !slices.Equal(walked, []string{"c"}) {
 		t.Errorf("walked %v after cancel, want [c]", walked)
+	}
+}
+
+func TestWriteDOT(t *testing.T) {
+	g := build([2]string{"web", "db"}, [2]string{"db", ""}, [2]string{`say "hi"`, "web"})
+	tests := []struct {
+		name  string
+		label func(string) string
+		want  string
+	}{
+		{"plain", nil, `digraph {
+  rankdir = "RL";
+  node [shape = "box"];
+  "db";
+  "say \"hi\"";
+  "web";
+  "say \"hi\"" -> "web";
+  "web" -> "db";
+}
+`},
+		{"labels", func(n string) string { return "+ " + n }, `digraph {
+  rankdir = "RL";
+  node [shape = "box"];
+  "db" [label = "+ db"];
+  "say \"hi\"" [label = "+ say \"hi\""];
+  "web" [label = "+ web"];
+  "say \"hi\"" -> "web";
+  "web" -> "db";
+}
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := g.WriteDOT(&b, tt.label); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, b.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }
