@@ -37,12 +37,23 @@ const (
 	EnvCreationLog = "PROV_LOCAL_CREATION_LOG"
 )
 
+const description = `Real resources on the machine prov runs on: files, directories, commands, stored values,
+and this machine (or a sandbox directory on it) as a target for taskservs. The provider is built into prov:
+resources name it as ` + "`\"provider\": \"local\"`" + `, with no providers entry needed.
+
+Relative paths resolve against the working directory prov runs in.
+
+For tests, chaos runs and benchmarks, a ` + "`fault_injection`" + ` block adds latency and failures. It is
+refused unless the environment variable ` + "`PROV_FAULT_INJECTION=1`" + ` is set, so nobody trips over it.
+When ` + "`PROV_LOCAL_CREATION_LOG`" + ` names a file, every successful create of a local_file appends one line
+"PATH<TAB>OPERATION-ID" to it; crash-safety tests count these lines to prove nothing was created twice.`
+
 // New returns the local provider's declaration; sdk.ServeProvider or sdk.NewProviderServer runs it.
 func New() *sdk.Provider {
 	p := &sdk.Provider{
 		Name:        "local",
 		Version:     Version,
-		Description: "Files, directories, commands and values on the machine prov runs on.",
+		Description: description,
 		Config: map[string]*sdk.Attribute{
 			"operations_dir": {Type: sdk.String, Optional: true,
 				Description: "Where local_command records finished operations by operation id, so a retried create " +
