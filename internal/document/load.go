@@ -127,7 +127,7 @@ func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Docume
 	doc := l.document(root)
 	// Read top to bottom, like the file.
 	slices.SortStableFunc(l.diags, func(a, b diag.Diagnostic) int {
-		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
 	if l.diags.HasErrors() {
 		return nil, l.diags
