@@ -46,7 +46,7 @@ type Options struct {
 	// Flags are the highest layer: values by key, written as text (lists comma-separated).
 	Flags map[string]string
 	// UserDir is the directory holding config.user.toml; empty means $XDG_CONFIG_HOME/prov, or
-	// ~/.config/prov when XDG_CONFIG_HOME is unset.
+	// $HOME/.config/prov when XDG_CONFIG_HOME is unset (and no user layer when neither is set).
 	UserDir string
 	// Environ is the process environment as KEY=value pairs; nil means os.Environ().
 	Environ []string
@@ -121,10 +121,8 @@ func Load(o Options) (*Settings, diag.Diagnostics) {
 	userDir := o.UserDir
 	if userDir == "" {
 		base := env["XDG_CONFIG_HOME"]
-		if base == "" {
-			if home, err := os.UserHomeDir(); err == nil {
-				base = filepath.Join(home, ".config")
-			}
+		if base == "" && env["HOME"] != "" {
+			base = filepath.Join(env["HOME"], ".config")
 		}
 		if base != "" {
 			userDir = filepath.Join(base, "prov")
