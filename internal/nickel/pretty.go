@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/provhq/prov/internal/nickel/eval"
+	"github.com/provhq/prov/internal/nickel/source"
 )
 
 // Pretty prints a deeply evaluated value in Nickel syntax, as `nickel eval` does.
@@ -55,6 +56,8 @@ func identOK(s string) bool {
 }
 
 func pretty(b *strings.Builder, m *eval.Machine, v eval.Value) {
+	m.Enter(source.Span{})
+	defer m.Leave()
 	switch v := v.(type) {
 	case nil:
 		b.WriteString("null")

@@ -88,7 +88,10 @@ func NewThunk(n ast.Node, env *Env) *Thunk {
 
 // Machine evaluates programs.
 type Machine struct {
-	depth    int
+	depth int
+	steps int
+	// MaxSteps, when positive, bounds the number of evaluation steps (a budget for untrusted input).
+	MaxSteps int
 	Globals  *Env
 	Importer Importer
 	// Stderr receives std.trace output.
@@ -171,8 +174,22 @@ func (m *Machine) Force(t *Thunk) Value {
 	return v
 }
 
+// Enter records one more level of nesting (of evaluation or of a walk over a value), failing with
+// InfiniteRecursion beyond MaxDepth; Leave undoes it.
+func (m *Machine) Enter(span source.Span) { m.enter(span) }
+
+// Leave undoes Enter.
+func (m *Machine) Leave() { m.depth-- }
+
 func (m *Machine) enter(span source.Span) {
 	m.depth++
+	if m.MaxSteps > 0 {
+		m.steps++
+		if m.steps > m.MaxSteps {
+			m.steps = 0
+			Failf("EvalError::Other", span, "evaluation budget of %d steps exhausted", m.MaxSteps)
+		}
+	}
 	if m.depth > MaxDepth {
 		m.depth = 0
 		Failf("EvalError::InfiniteRecursion", span, "infinite recursion: evaluation nested too deeply")

@@ -111,6 +111,8 @@ func typeErr(op, want string, got Value, at source.Span) {
 
 // Equal compares two values structurally, forcing them as needed.
 func (m *Machine) Equal(a, b Value, at source.Span) bool {
+	m.enter(at)
+	defer func() { m.depth-- }()
 	switch x := a.(type) {
 	case nil, bool, string, *big.Rat:
 		return isPrimitive(b) && m.equalPrim(a, b)
@@ -199,6 +201,8 @@ func (r *Record) VisibleKeys() []string { return r.visibleKeys() }
 
 // DeepForce evaluates v and everything inside it.
 func (m *Machine) DeepForce(v Value) {
+	m.enter(source.Span{})
+	defer func() { m.depth-- }()
 	switch v := v.(type) {
 	case *Array:
 		for _, e := range v.Elems {

@@ -32,6 +32,8 @@ func Data(m *eval.Machine, v eval.Value, onField func(p value.Path, span source.
 }
 
 func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Path, source.Span)) any {
+	m.Enter(source.Span{})
+	defer m.Leave()
 	switch v := v.(type) {
 	case nil, bool, string, *big.Rat:
 		return v

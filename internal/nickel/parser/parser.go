@@ -31,9 +31,20 @@ func Parse(f *source.File) (ast.Node, error) {
 }
 
 type parser struct {
-	toks []token.Token
-	i    int
-	file *source.File
+	toks  []token.Token
+	i     int
+	file  *source.File
+	depth int
+}
+
+// maxNesting bounds how deeply expressions may nest, so hostile input cannot exhaust the stack.
+const maxNesting = 1000
+
+func (p *parser) nest() {
+	p.depth++
+	if p.depth > maxNesting {
+		panic(bailout{source.Errorf("ParseError::UnexpectedToken", p.tok().Span, "expression nested too deeply")})
+	}
 }
 
 type bailout struct{ err *source.Error }
@@ -104,6 +115,8 @@ func (p *parser) spanFrom(start source.Span) source.Span {
 
 // expr parses a full expression, including let/fun/if and annotations.
 func (p *parser) expr() ast.Node {
+	p.nest()
+	defer func() { p.depth-- }()
 	t := p.tok()
 	switch {
 	case t.Is("let"):
@@ -275,6 +288,8 @@ var binops = map[string]opInfo{
 }
 
 func (p *parser) infix(minPrec int) ast.Node {
+	p.nest()
+	defer func() { p.depth-- }()
 	var x ast.Node
 	t := p.tok()
 	switch {
@@ -830,6 +845,8 @@ func (p *parser) isOr() bool {
 }
 
 func (p *parser) patternNoOr() ast.Pattern {
+	p.nest()
+	defer func() { p.depth-- }()
 	t := p.tok()
 	if t.Kind == token.EnumTag {
 		p.next()
@@ -863,6 +880,8 @@ func (p *parser) startsPattern() bool {
 }
 
 func (p *parser) atomPattern() ast.Pattern {
+	p.nest()
+	defer func() { p.depth-- }()
 	t := p.tok()
 	switch t.Kind {
 	case token.Ident:

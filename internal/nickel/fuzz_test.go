@@ -1,0 +1,50 @@
+package nickel
+
+import (
+	"testing"
+)
+
+// FuzzEval feeds arbitrary programs to the parser and evaluator: every input must end in a value or
+// an error, never a panic, a Go stack overflow or a hang.
+func FuzzEval(f *testing.F) {
+	seeds := []string{
+		`{a = 1, b = a + 1} & {a | force = 2}`,
+		`let rec f = fun n => if n == 0 then 1 else n * f (n - 1) in f 5`,
+		`match { 'Some x => x, _ => 0 } ('Some 1)`,
+		`{ x | Number = "a" }`,
+		`m%"
+		  a %{"b"}
+		"%`,
+		`[1, 2] |> std.array.map (fun x => x * 2)`,
+		`{ a.b.c = 1, "%{"d"}" = 2 }`,
+		`let rec xs = [xs] in xs`,
+		`{ x = y, y = x }.x`,
+		`(((((((((1)))))))))`,
+		`std.string.find "[" "x"`,
+		`{ a | { b | String } = { b = 1 } }`,
+		`fun {a ? 1, ..r} => a`,
+		`std.serialize 'Toml { a = null }`,
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		s, err := NewSession(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Machine().MaxSteps = 200000
+		v, err := s.EvalSource("fuzz.ncl", src, true)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("error %T is not a *nickel.Error: %v", err, err)
+			}
+			return
+		}
+		if _, err := s.Export(v, "json"); err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("export error %T is not a *nickel.Error: %v", err, err)
+			}
+		}
+	})
+}
