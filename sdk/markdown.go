@@ -82,14 +82,16 @@ func writeAttrs(b *strings.Builder, o *object, prefix string) {
 	b.WriteString("\n")
 	for _, name := range nested {
 		t := o.attrs[name].Type
-		inner := prefix + name
+		inner, each := prefix+name, "Each "
 		switch t.kind {
 		case plugins.List:
 			inner += "[]"
 		case plugins.Map:
 			inner += ".*"
+		default:
+			each = ""
 		}
-		fmt.Fprintf(b, "Each `%s` holds:\n\n", inner)
+		fmt.Fprintf(b, "%s`%s` holds:\n\n", each, inner)
 		writeAttrs(b, t.object(), inner+".")
 	}
 }
