@@ -161,8 +161,9 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, prior *state.State) (*
 	if err != nil {
 		return nil, err
 	}
-	jw, err := e.Backend.Create(ctx, state.Record{Kind: state.Begin, Time: time.Now(), Plan: data, Mode: ModeApply})
+	jw, err := e.Backend.Create(ctx, state.Record{Kind: state.Begin, Time: timeNow(), Plan: data, Mode: ModeApply})
 	if err != nil {
+		r.done()
 		return nil, fmt.Errorf("engine: apply: %w", err)
 	}
 	r.jw = jw

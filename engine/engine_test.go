@@ -363,3 +363,68 @@ func TestApplyRefusesInterrupted(t *testing.T) {
 		t.Errorf("Apply = %v, want the interrupted-apply error", err)
 	}
 }
+
+// fakeSecrets resolves {"$secret": NAME} to "secret-NAME".
+type fakeSecrets struct{}
+
+func (fakeSecrets) Resolve(v any, at string) (any, []value.Path, diag.Diagnostics) {
+	var paths []value.Path
+	out := v
+	value.Walk(v, func(p value.Path, x any) bool {
+		if m, ok := x.(map[string]any); ok {
+			if name, ok := m["$secret"].(string); ok {
+				out, _ = value.Set(out, p, "secret-"+name)
+				paths = append(paths, p)
+				return false
+			}
+		}
+		return true
+	})
+	return out, paths, nil
+}
+
+func TestSecrets(t *testing.T) {
+	f := newFixture(t)
+	f.engine.Secrets = fakeSecrets{}
+	prior := f.read()
+	config := map[string]any{"name": "a", "value": map[string]any{"$secret": "pw"}}
+	if _, err := f.engine.Apply(context.Background(), mkPlan(prior, create("a", config)), prior); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int{"a": 1}, objectNames(f.fake)); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	for _, o := range f.fake.Objects() {
+		if v := o.(map[string]any)["value"]; v != "secret-pw" {
+			t.Errorf("the provider got value %v, want the secret", v)
+		}
+	}
+	got := f.read().Resources["a"]
+	if diff := cmp.Diff(config, got.Config); diff != "" {
+		t.Errorf("the state keeps the reference, not the secret (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]value.Path{value.KeyPath("value")}, got.Sensitive); diff != "" {
+		t.Errorf("sensitive paths (-want +got):\n%s", diff)
+	}
+}
+
+func TestReplacePlanCheckedBeforeDelete(t *testing.T) {
+	f := newFixture(t)
+	prior := f.seed(map[string]*state.Resource{"r": thing("r1", "r", "")})
+	c := create("r", cfg("r", "zone", "b"))
+	c.Action = plan.DeleteThenCreate
+	c.After = map[string]any{"name": "r", "zone": "a", "id": value.Unknown, "ip": value.Unknown}
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, c), prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Diagnostics[0].Summary != "provider produced an inconsistent plan" {
+		t.Fatalf("failures = %+v, want the inconsistent plan", res.Failures)
+	}
+	if f.fake.Calls("Apply") != 0 {
+		t.Errorf("the object was touched although the replacement's plan no longer holds")
+	}
+	if diff := cmp.Diff(map[string]string{"r": "r"}, resourceNames(f.read())); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+}

@@ -21,6 +21,12 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 	action := c.Action
 	deposed := n.deposed
 	var ds diag.Diagnostics
+	if c.Action == plan.DeleteThenCreate && n.next == 0 && r.mode == ModeApply {
+		if ds = r.precheck(n); ds.HasErrors() {
+			return action, r.current(n.addr), ds
+		}
+		ds = nil
+	}
 	for k := n.next; k < len(n.phases); k++ {
 		phase := n.phases[k]
 		release := func() {}
@@ -138,23 +144,9 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 			prior = rd.New
 		}
 	}
-	pr, err := pv.p.Plan(r.callCtx, plugins.PlanRequest{Type: c.Type, Prior: prior, Config: sent})
-	if err != nil {
-		return append(ds, diag.Errorf("", "provider %s: plan %s: %v", pv.name, c.Type, err)), false
-	}
-	if ds = append(ds, pr.Diagnostics...); ds.HasErrors() {
-		return ds, false
-	}
-	if phase == "update" && len(pr.RequiresReplace) > 0 {
-		if r.mode == ModeRollback {
-			return ds, true
-		}
-		return append(ds, inconsistent(pv.name, pr.RequiresReplace[0], "now requires replacing the object")), false
-	}
-	if r.mode == ModeApply {
-		if p, bad := differs(c.After, pr.Planned, nil); bad {
-			return append(ds, inconsistent(pv.name, p, "has a different planned value")), false
-		}
+	pr, pds, replace := r.replan(n, phase, prior, sent)
+	if ds = append(ds, pds...); ds.HasErrors() || replace {
+		return ds, replace
 	}
 	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: cur}); err != nil {
 		return append(ds, diag.Errorf("", "journal: %v", err)), false
@@ -193,6 +185,43 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	}
 	r.set(n.addr, res)
 	return ds, false
+}
+
+// replan asks the provider for the planned state of n's object with the now-known configuration sent,
+// and checks it against the saved plan: every known planned value must be the same, and an update must
+// still be an update (in a rollback, replace reports that it is not, without a diagnostic).
+func (r *run) replan(n *node, phase string, prior, sent any) (pr *plugins.PlanResponse, ds diag.Diagnostics, replace bool) {
+	c, pv := n.c, r.provs[n.prov]
+	pr, err := pv.p.Plan(r.callCtx, plugins.PlanRequest{Type: c.Type, Prior: prior, Config: sent})
+	if err != nil {
+		return nil, diag.Diagnostics{diag.Errorf("", "provider %s: plan %s: %v", pv.name, c.Type, err)}, false
+	}
+	if ds = pr.Diagnostics; ds.HasErrors() {
+		return nil, ds, false
+	}
+	if phase == "update" && len(pr.RequiresReplace) > 0 {
+		if r.mode == ModeRollback {
+			return nil, ds, true
+		}
+		return nil, append(ds, inconsistent(pv.name, pr.RequiresReplace[0], "now requires replacing the object")), false
+	}
+	if r.mode == ModeApply {
+		if p, bad := differs(c.After, pr.Planned, nil); bad {
+			return nil, append(ds, inconsistent(pv.name, p, "has a different planned value")), false
+		}
+	}
+	return pr, ds, false
+}
+
+// precheck plans the create of a delete-then-create before its delete, so that a plan that no longer
+// holds fails while the object still exists.
+func (r *run) precheck(n *node) diag.Diagnostics {
+	_, sent, _, ds := r.config(n.c)
+	if ds.HasErrors() {
+		return ds
+	}
+	_, pds, _ := r.replan(n, "create", nil, sent)
+	return append(ds, pds...)
 }
 
 // del deletes the object prior at n's address; after is the resource the address holds once it is

@@ -129,6 +129,7 @@ func (e *Engine) Resume(ctx context.Context, prior *state.State) (*Result, error
 	}
 	inDoubt, left := r.restore(recs[bi+1:])
 	if r.jw, err = e.Backend.Open(ctx); err != nil {
+		r.done()
 		return nil, fmt.Errorf("engine: resume: %w", err)
 	}
 	e.hooks().OnPhase(PhaseResume, fmt.Sprintf("resuming the %s started %s: %d changes left, %d operations in doubt",

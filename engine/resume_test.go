@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +22,70 @@ type crashScenario struct {
 	effect bool
 }
 
-// crashedApply runs the scenario's apply until it hangs and returns the fixture and the prior state.
-// After it returns, the fake provider behaves normally again.
-func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State) {
+// crasher makes the fake provider's Apply hang for good at a chosen call, like a process killed in
+// the middle of it. Arm sets the next crash; calls before and after it go through.
+type crasher struct {
+	mu      sync.Mutex
+	calls   int32
+	sc      crashScenario
+	crashed chan struct{}
+	hang    chan struct{} // never closed: the dead process never comes back
+}
+
+func newCrasher(f *fixture) *crasher {
+	c := &crasher{hang: make(chan struct{})}
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		c.mu.Lock()
+		c.calls++
+		crash := c.calls == c.sc.n
+		sc, crashed := c.sc, c.crashed
+		c.mu.Unlock()
+		if crash {
+			if sc.effect {
+				f.fake.Default().Apply(ctx, req, progress)
+			}
+			close(crashed)
+			<-c.hang
+		}
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	return c
+}
+
+// arm makes the sc.n-th Apply call from now on crash, and returns a channel closed when it has.
+func (c *crasher) arm(sc crashScenario) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls, c.sc, c.crashed = 0, sc, make(chan struct{})
+	return c.crashed
+}
+
+// disarm lets every call through.
+func (c *crasher) disarm() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sc.n = -1
+}
+
+// waitCrash waits for the crash and for the journal to settle with one operation in doubt (the
+// commit of the operation before may still be on its way to the disk).
+func waitCrash(t *testing.T, f *fixture, crashed <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the walk never reached the crash point")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if in, err := Pending(context.Background(), f.backend); err == nil && in != nil && in.InDoubt == 1 || time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// crashedApply runs the scenario's apply until it crashes and returns the fixture, the prior state
+// and the crasher, disarmed.
+func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State, *crasher) {
 	t.Helper()
 	f := newFixture(t)
 	prior := f.seed(map[string]*state.Resource{
@@ -33,23 +94,8 @@ func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State) {
 		"g": thing("g1", "g", ""),
 		"r": thing("r1", "r", ""),
 	})
-	var calls atomic.Int32
-	crashed := make(chan struct{})
-	hang := make(chan struct{}) // never closed: the dead process never comes back
-	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
-		k := calls.Add(1)
-		if k < sc.n || calls.Load() > sc.n+1000 { // before the crash, or after it (next process)
-			return f.fake.Default().Apply(ctx, req, progress)
-		}
-		if k == sc.n {
-			if sc.effect {
-				f.fake.Default().Apply(ctx, req, progress)
-			}
-			close(crashed)
-			<-hang
-		}
-		return f.fake.Default().Apply(ctx, req, progress)
-	}
+	c := newCrasher(f)
+	crashed := c.arm(sc)
 	replace := create("r", cfg("r", "zone", "b"))
 	replace.Action = plan.DeleteThenCreate
 	p := mkPlan(prior,
@@ -64,20 +110,9 @@ func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State) {
 	)
 	f.engine.Parallelism = 1
 	go f.engine.Apply(context.Background(), p, prior)
-	select {
-	case <-crashed:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the apply never reached the crash point")
-	}
-	// The commit of the operation before may still be on its way to the disk; wait for it, so that
-	// the journal holds exactly one operation in doubt.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if in, err := Pending(context.Background(), f.backend); err == nil && in != nil && in.InDoubt == 1 || time.Now().After(deadline) {
-			break
-		}
-	}
-	calls.Add(2000) // the next "process" is not crashing
-	return f, prior
+	waitCrash(t, f, crashed)
+	c.disarm()
+	return f, prior, c
 }
 
 func crashScenarios() []crashScenario {
@@ -98,7 +133,7 @@ func (sc crashScenario) String() string {
 func TestCrashThenResume(t *testing.T) {
 	for _, sc := range crashScenarios() {
 		t.Run(sc.String(), func(t *testing.T) {
-			f, prior := crashedApply(t, sc)
+			f, prior, _ := crashedApply(t, sc)
 			in, err := Pending(context.Background(), f.backend)
 			if err != nil || in == nil || in.InDoubt != 1 || in.Operations != int(sc.n) {
 				t.Fatalf("Pending = %+v, %v; want %d operations, 1 in doubt", *in, err, sc.n)
@@ -140,7 +175,7 @@ func TestCrashThenResume(t *testing.T) {
 func TestCrashThenRollback(t *testing.T) {
 	for _, sc := range crashScenarios() {
 		t.Run(sc.String(), func(t *testing.T) {
-			f, prior := crashedApply(t, sc)
+			f, prior, _ := crashedApply(t, sc)
 			res, err := f.newEngine().Rollback(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -229,5 +264,61 @@ func TestRollbackOnFailure(t *testing.T) {
 				t.Errorf("serial %d, want %d", got.Serial, prior.Serial+1)
 			}
 		})
+	}
+}
+
+// checkRolledBack checks the state and the cloud are back to prior, and the journal is gone.
+func checkRolledBack(t *testing.T, f *fixture, prior *state.State) {
+	t.Helper()
+	got := f.read()
+	if diff := cmp.Diff(resourceNames(prior), resourceNames(got)); diff != "" {
+		t.Errorf("state after rollback (-prior +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1}, objectNames(f.fake)); diff != "" {
+		t.Errorf("objects in the cloud (-want +got):\n%s", diff)
+	}
+	if v := got.Resources["z"].Attributes.(map[string]any)["value"]; v != "old" {
+		t.Errorf("z.value = %v, want the prior %q", v, "old")
+	}
+	if in, _ := Pending(context.Background(), f.backend); in != nil {
+		t.Errorf("journal left: %+v", in)
+	}
+}
+
+// TestCrashDuringRollback kills the apply, then kills the rollback in the middle, then finishes with
+// a second rollback or a resume of the first.
+func TestCrashDuringRollback(t *testing.T) {
+	for _, finish := range []string{"rollback again", "resume the rollback"} {
+		for _, at := range []int32{1, 2, 3} {
+			for _, effect := range []bool{true, false} {
+				sc := crashScenario{at, effect}
+				t.Run(fmt.Sprintf("%s after a %s", finish, sc), func(t *testing.T) {
+					f, prior, c := crashedApply(t, crashScenario{6, true})
+					crashed := c.arm(sc)
+					e := f.newEngine()
+					e.Parallelism = 1
+					go e.Rollback(context.Background(), nil)
+					waitCrash(t, f, crashed)
+					c.disarm()
+					if in, err := Pending(context.Background(), f.backend); err != nil || in == nil || in.Mode != ModeRollback {
+						t.Fatalf("Pending = %+v, %v; want an interrupted rollback", in, err)
+					}
+					var res *Result
+					var err error
+					if finish == "rollback again" {
+						res, err = f.newEngine().Rollback(context.Background(), nil)
+					} else {
+						res, err = f.newEngine().Resume(context.Background(), nil)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(res.Failures) > 0 {
+						t.Fatalf("failures: %+v", res.Failures)
+					}
+					checkRolledBack(t, f, prior)
+				})
+			}
+		}
 	}
 }
