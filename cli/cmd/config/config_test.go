@@ -128,15 +128,25 @@ binary = "nickel-prod"
 func TestShowGolden(t *testing.T) {
 	tests := []struct {
 		name, golden string
+		workspace    bool
 		args         []string
 	}{
-		{"origin across six layers", "show-origin.golden", []string{"show", "--origin", "--set", "core.parallelism=6"}},
-		{"plain TOML", "show.golden", []string{"show", "--set", "core.parallelism=6"}},
-		{"json", "show-json.golden", []string{"show", "--json", "--set", "core.parallelism=6"}},
+		{"origin across six layers", "show-origin.golden", false, []string{"show", "--origin", "--set", "core.parallelism=6"}},
+		{"plain TOML", "show.golden", false, []string{"show", "--set", "core.parallelism=6"}},
+		{"json", "show-json.golden", false, []string{"show", "--json", "--set", "core.parallelism=6"}},
+		{"origin in a workspace", "show-origin-workspace.golden", true, []string{"show", "--origin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root, dir := sixLayers(t)
+			if tt.workspace {
+				// A workspace's own prov.toml and config.prod.toml override the project's.
+				writeFiles(t, dir, map[string]string{
+					".prov/workspaces/blue/prov.toml":        "[state]\ndir = \"state\"\n[log]\nlevel = \"error\"\n",
+					".prov/workspaces/blue/config.prod.toml": "[state]\nlock_timeout = \"1m\"\n",
+				})
+				t.Setenv("PROV_WORKSPACE", "blue")
+			}
 			out, errOut, code := run(t, root, dir, "prod", "", tt.args...)
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit %d, stderr:\n%s", code, errOut)
