@@ -50,7 +50,8 @@ func fakeLocal() *pluginfake.Provider {
 
 // TestMake runs testdata/make/*.txtar. Each case has main.json (the document), optionally state.json
 // (the prior state, also what the fake provider holds) and options (one per line: "target ADDR",
-// "replace ADDR", "destroy", "no-refresh", "drift ADDR {json attributes}", "gone ADDR"), and "want",
+// "replace ADDR", "destroy", "no-refresh", "drift ADDR {json attributes}", "gone ADDR", "read-error ADDR",
+// "secrets"), and "want",
 // the plan as text (or the diagnostics), rewritten by -update.
 func TestMake(t *testing.T) {
 	files, _ := filepath.Glob("testdata/make/*.txtar")
@@ -133,6 +134,14 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 			}
 			v["id"] = prior.Resources[addr].Attributes.(map[string]any)["id"]
 			local.Put(v)
+		case "read-error":
+			id := prior.Resources[arg].Attributes.(map[string]any)["id"]
+			local.ReadFunc = func(ctx context.Context, req plugins.ReadRequest) (*plugins.ReadResponse, error) {
+				if req.Current.(map[string]any)["id"] == id {
+					return &plugins.ReadResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "permission denied")}}, nil
+				}
+				return local.Default().Read(ctx, req)
+			}
 		case "gone":
 			local.Remove(prior.Resources[arg].Attributes.(map[string]any)["id"].(string))
 		default:
