@@ -165,3 +165,45 @@ func TestUnknownType(t *testing.T) {
 		t.Errorf("validate paths (-want +got):\n%s", diff)
 	}
 }
+
+func TestImportConfigureDrift(t *testing.T) {
+	ctx := context.Background()
+	p := testProvider()
+	p.Put(map[string]any{"id": "x-1", "name": "imported"})
+	tests := []struct {
+		name    string
+		id      string
+		want    any
+		wantErr bool
+	}{
+		{"existing", "x-1", map[string]any{"id": "x-1", "name": "imported"}, false},
+		{"missing", "x-2", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := p.Import(ctx, plugins.ImportRequest{Type: "fake_thing", ID: tt.id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Diagnostics.HasErrors() != tt.wantErr {
+				t.Errorf("diagnostics = %v, want error %v", resp.Diagnostics, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, resp.State); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if _, err := p.Configure(ctx, map[string]any{"zone": "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"zone": "a"}, p.Configured()); diff != "" {
+		t.Errorf("configured (-want +got):\n%s", diff)
+	}
+	p.Remove("x-1")
+	if resp, _ := p.Read(ctx, plugins.ReadRequest{Type: "fake_thing", Current: map[string]any{"id": "x-1"}}); resp.New != nil {
+		t.Errorf("read after Remove = %v, want nil", resp.New)
+	}
+	if err := p.Stop(ctx); err != nil || p.Close() != nil || p.Calls("Stop") != 1 || p.Calls("Close") != 1 {
+		t.Errorf("Stop/Close: %v, calls %d %d", err, p.Calls("Stop"), p.Calls("Close"))
+	}
+}
