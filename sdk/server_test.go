@@ -38,9 +38,14 @@ func testProvider(c *cloud) *Provider {
 		Resources: map[string]*Resource{
 			"test_server": {
 				Attributes: map[string]*Attribute{
-					"name":     {Type: String, Required: true, Validators: []Validator{Regexp(`^[a-z0-9-]+$`)}},
-					"zone":     {Type: String, Optional: true, ForceNew: true, Default: "fi-hel1", Validators: []Validator{OneOf("fi-hel1", "de-fra1")}},
-					"cores":    {Type: Number, Optional: true, Validators: []Validator{Between(1, 64)}},
+					"name": {Type: String, Required: true, Validators: []Validator{Regexp(`^[a-z0-9-]+$`)}},
+					"zone": {Type: String, Optional: true, ForceNew: true, Default: "fi-hel1", Validators: []Validator{OneOf("fi-hel1", "de-fra1")}},
+					"cores": {Type: Number, Optional: true, Validators: []Validator{Between(1, 64), func(v any) error {
+						if v == 13.0 {
+							panic("unlucky")
+						}
+						return nil
+					}}},
 					"tags":     {Type: MapOf(String), Optional: true},
 					"password": {Type: String, Optional: true, Sensitive: true},
 					"ingress": {Type: ListOf(Object(map[string]*Attribute{
@@ -198,6 +203,7 @@ func TestValidateConfig(t *testing.T) {
 			{"cores", "error: must be between 1 and 64, got 100"},
 			{"name", `error: "Web!" does not match ^[a-z0-9-]+$`},
 		}},
+		{"panicking validator", "test_server", `{"name": "web", "cores": 13}`, []pathSummary{{"cores", "error: validator crashed: unlucky"}}},
 		{"not an object", "test_server", `[1]`, []pathSummary{{"", "error: expected an object, got list"}}},
 		{"unknown type", "test_sever", `{}`, []pathSummary{{"", `error: provider test has no resource type "test_sever"`}}},
 		{"provider config", "", `{"region": "us", "zone": "x"}`, []pathSummary{{"zone", `error: unknown attribute "zone"`}}},

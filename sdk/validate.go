@@ -56,13 +56,23 @@ func (o *object) checkConfig(v any, p value.Path, ds *diag.Diagnostics) {
 			checkType(a.Type, v, p.Key(name), ds)
 			if len(*ds) == before && len(a.Validators) > 0 && !value.HasUnknown(v) {
 				for _, validate := range a.Validators {
-					if err := validate(v); err != nil {
+					if err := safely(validate, v); err != nil {
 						*ds = append(*ds, diag.Errorf(p.Key(name).String(), "%v", err))
 					}
 				}
 			}
 		}
 	}
+}
+
+// safely runs a validator, turning a panic into an error so a buggy validator cannot take the plugin down.
+func safely(validate Validator, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("validator crashed: %v", r)
+		}
+	}()
+	return validate(v)
 }
 
 // checkType checks that v is a value of type t.
