@@ -1,10 +1,11 @@
 #!/bin/sh
-# Regenerates prov.pb.go and prov_grpc.pb.go from prov.proto with pinned generator versions.
+# Regenerates prov.pb.go and prov_grpc.pb.go from prov.proto.
 # Usage: generate.sh [OUTDIR]   (default: this directory; the up-to-date test passes a temp dir)
+#
+# The generators are pinned as tools in go.mod (protoc-gen-go at the protobuf module's version,
+# protoc-gen-go-grpc v1.5.1), so they build from the module cache like any other dependency;
+# change them with `go get -tool PKG@VERSION`.
 set -eu
-
-PROTOC_GEN_GO=google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
-PROTOC_GEN_GO_GRPC=google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
@@ -12,10 +13,7 @@ command -v protoc >/dev/null 2>&1 || { echo "generate.sh: protoc not found (apt-
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-# Built outside the module so the generators' own pinned dependencies are used, not prov's.
-for pkg in "$PROTOC_GEN_GO" "$PROTOC_GEN_GO_GRPC"; do
-	(cd "$bin" && GOFLAGS=-mod=mod GOBIN="$bin" go install "$pkg")
-done
+(cd "$here" && go build -o "$bin/" google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)
 
 mkdir -p "$out"
 PATH="$bin:$PATH" protoc -I "$here" \
