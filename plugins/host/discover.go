@@ -28,6 +28,7 @@ type ID struct {
 	Name string
 }
 
+// String returns "KIND/NAME".
 func (id ID) String() string { return string(id.Kind) + "/" + id.Name }
 
 // binaryName is the file name of a third-party plugin: prov-provider-NAME.

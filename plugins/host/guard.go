@@ -24,10 +24,12 @@ type CallError struct {
 	Err    error
 }
 
+// Error names the plugin, the operation and what happened.
 func (e *CallError) Error() string {
 	return fmt.Sprintf("plugin %s: %s: %s", e.Plugin, e.Op, e.Reason)
 }
 
+// Unwrap returns the underlying transport or context error.
 func (e *CallError) Unwrap() error { return e.Err }
 
 // ErrPluginExited is wrapped by the CallError of a call during which the plugin process ended.

@@ -139,6 +139,7 @@ type ChecksumError struct {
 	Actual   string
 }
 
+// Error names the plugin, both hashes and the way out.
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("plugin %s: %s has changed since it was locked: prov.lock.json expects sha256 %s, the binary has sha256 %s; "+
 		"if you trust the new binary, run `prov init -upgrade`", e.ID, e.Path, e.Expected, e.Actual)
