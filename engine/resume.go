@@ -116,6 +116,12 @@ func (e *Engine) Resume(ctx context.Context, prior *state.State) (*Result, error
 	if err != nil {
 		return nil, fmt.Errorf("engine: resume: the journal's plan: %w", err)
 	}
+	if prior.Serial == 0 && len(prior.Resources) == 0 {
+		// No state was ever written (the interrupted apply was the first): every read of a missing
+		// state makes up a fresh lineage, so adopt the one the plan was made against.
+		prior = prior.Clone()
+		prior.Lineage = p.Lineage
+	}
 	if p.Lineage != "" && prior.Lineage != "" && p.Lineage != prior.Lineage {
 		return nil, fmt.Errorf("engine: resume: the journal belongs to state lineage %s, not to this state (%s)", p.Lineage, prior.Lineage)
 	}
