@@ -24,6 +24,7 @@ type Data struct {
 	prior     map[string]any
 	replace   []value.Path
 	replacing bool // in a plan hook: the SDK planned a replacement
+	cost      *float64
 	errs      []error
 }
 
@@ -151,6 +152,10 @@ func (d *Data) RequireReplace(key string) {
 	}
 	d.replace = append(d.replace, p)
 }
+
+// SetMonthlyCost, in a plan hook, gives the estimated monthly cost of the planned object in USD, which
+// prov shows in plans and pull-request previews.
+func (d *Data) SetMonthlyCost(usd float64) { d.cost = &usd }
 
 // Raw returns the attributes as a map, for code that prefers plain maps. It is the live map: changes to
 // it change d.

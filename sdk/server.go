@@ -172,18 +172,19 @@ func (s *providerServer) Plan(ctx context.Context, req plugins.PlanRequest) (*pl
 			}
 		}
 	}
+	var cost *float64
 	if rt.r.Plan != nil {
 		d := newData(planned, prior)
 		d.replacing = len(replace) > 0
 		ds = append(ds, s.call(ctx, "plan", rt.name, s.op("", nil), d, rt.r.Plan)...)
-		planned = d.attrs
+		planned, cost = d.attrs, d.cost
 		for _, p := range d.replace {
 			if !slices.ContainsFunc(replace, func(q value.Path) bool { return slices.Equal(p, q) }) {
 				replace = append(replace, p)
 			}
 		}
 	}
-	resp := &plugins.PlanResponse{Planned: planned, RequiresReplace: replace, Diagnostics: ds}
+	resp := &plugins.PlanResponse{Planned: planned, RequiresReplace: replace, MonthlyCost: cost, Diagnostics: ds}
 	rt.obj.sensitivePaths(nil, planned, &resp.Sensitive)
 	return resp, nil
 }

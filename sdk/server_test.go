@@ -127,6 +127,9 @@ func testProvider(c *cloud) *Provider {
 					if d.String("name") == "warn" {
 						return AttrErrorf("name", "warn is not a name")
 					}
+					if d.IsKnown("cores") && d.Int("cores") > 0 {
+						d.SetMonthlyCost(5 * d.Float("cores"))
+					}
 					return nil
 				},
 			},
@@ -239,6 +242,7 @@ func TestPlan(t *testing.T) {
 		wantReplace         []string
 		wantSensitive       []string
 		wantDiags           []pathSummary
+		wantCost            *float64
 	}{
 		{
 			name:          "create: defaults applied, computed unknown",
@@ -251,12 +255,14 @@ func TestPlan(t *testing.T) {
 			prior:       prior,
 			config:      `{"name": "web", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantPlanned: prior,
+			wantCost:    ptr(10.0),
 		},
 		{
 			name:        "update in place: id kept, computed unknown",
 			prior:       prior,
 			config:      `{"name": "web", "cores": 4, "disk": {"size_gb": 10}}`,
 			wantPlanned: `{"id": "srv-1", "ip": "?", "name": "web", "zone": "fi-hel1", "cores": 4, "disk": {"size_gb": 10}}`,
+			wantCost:    ptr(20.0),
 		},
 		{
 			name:        "force_new attribute replaces",
@@ -264,6 +270,7 @@ func TestPlan(t *testing.T) {
 			config:      `{"name": "web", "zone": "de-fra1", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "de-fra1", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantReplace: []string{"zone"},
+			wantCost:    ptr(10.0),
 		},
 		{
 			name:        "nested force_new replaces at its path",
@@ -271,6 +278,7 @@ func TestPlan(t *testing.T) {
 			config:      `{"name": "web", "cores": 2, "disk": {"size_gb": 20}}`,
 			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "fi-hel1", "cores": 2, "disk": {"size_gb": 20}}`,
 			wantReplace: []string{"disk.size_gb"},
+			wantCost:    ptr(10.0),
 		},
 		{
 			name:        "unknown force_new value replaces",
@@ -278,6 +286,7 @@ func TestPlan(t *testing.T) {
 			config:      `{"name": "web", "zone": "?", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "?", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantReplace: []string{"zone"},
+			wantCost:    ptr(10.0),
 		},
 		{
 			name:   "delete",
@@ -320,9 +329,14 @@ func TestPlan(t *testing.T) {
 			if diff := cmp.Diff(tt.wantSensitive, pathStrings(resp.Sensitive)); diff != "" {
 				t.Errorf("sensitive (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(tt.wantCost, resp.MonthlyCost); diff != "" {
+				t.Errorf("monthly cost (-want +got):\n%s", diff)
+			}
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func pathStrings(ps []value.Path) []string {
 	var out []string
