@@ -191,7 +191,7 @@ func (e *Engine) conclude(ctx context.Context, r *run, res *Result, prior *state
 	if r.fatal() == nil && r.mode == ModeApply && !res.Interrupted && len(res.Failures) > 0 &&
 		(e.RollbackOnFailure || r.plan.RollbackOnFailure) {
 		all := slices.Concat(older, r.records())
-		rb, rbFinal, err := e.rollback(ctx, r.jw, all, final, prior.Outputs)
+		rb, rbFinal, err := e.rollback(ctx, r.jw, r.plan, all, final, prior.Outputs)
 		if err != nil {
 			r.jw.Close()
 			return res, err
@@ -400,6 +400,9 @@ func (r *run) outputs() {
 	var wg sync.WaitGroup
 	for _, name := range slices.Sorted(maps.Keys(r.plan.Outputs)) {
 		o := r.plan.Outputs[name]
+		if o.Action == plan.NoOp {
+			continue
+		}
 		var out *state.Output
 		if o.Action != plan.Delete {
 			v := o.Value

@@ -55,7 +55,7 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 	} else {
 		outputs = current.Outputs
 	}
-	res, final, err := e.rollback(ctx, jw, all, current, outputs)
+	res, final, err := e.rollback(ctx, jw, applyPlan, all, current, outputs)
 	if err != nil {
 		jw.Close()
 		return res, err
@@ -68,9 +68,10 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 }
 
 // rollback walks the changes that take current back to the resources before the first operation of
-// recs and to outputs; it returns the new working state.
-func (e *Engine) rollback(ctx context.Context, jw state.JournalWriter, recs []state.Record, current *state.State, outputs map[string]*state.Output) (*Result, *state.State, error) {
+// recs and to outputs; it returns the new working state. applied is the plan being rolled back.
+func (e *Engine) rollback(ctx context.Context, jw state.JournalWriter, applied *plan.Plan, recs []state.Record, current *state.State, outputs map[string]*state.Output) (*Result, *state.State, error) {
 	rp := rollbackPlan(firstPriors(recs), current, outputs)
+	rp.Providers, rp.Parallelism = applied.Providers, applied.Parallelism
 	e.hooks().OnPhase(PhaseRollback, fmt.Sprintf("rolling back: %d changes to undo", len(rp.Changes)))
 	e.logger().Info("rollback", "changes", len(rp.Changes))
 	if len(rp.Changes) == 0 && len(rp.Outputs) == 0 {
