@@ -133,6 +133,9 @@ func (s *providerServer) Plan(ctx context.Context, req plugins.PlanRequest) (*pl
 	if err != nil {
 		return &plugins.PlanResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "prior state: %v", err)}}, nil
 	}
+	if value.IsUnknown(req.Config) { // the whole configuration comes from something not yet created
+		return &plugins.PlanResponse{Planned: value.Unknown}, nil
+	}
 	rt.obj.checkConfig(req.Config, nil, &ds)
 	if ds.HasErrors() {
 		return &plugins.PlanResponse{Diagnostics: ds}, nil

@@ -289,6 +289,11 @@ func TestPlan(t *testing.T) {
 			wantCost:    ptr(10.0),
 		},
 		{
+			name:        "wholly unknown config",
+			config:      `"?"`,
+			wantPlanned: `"?"`,
+		},
+		{
 			name:   "delete",
 			prior:  prior,
 			config: ``,
