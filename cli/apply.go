@@ -381,13 +381,7 @@ first. The rollback is journaled too: if it is interrupted, run prov rollback ag
 				view.close()
 				return err
 			}
-			if err := view.report(p, render.OpApply, res); err != nil {
-				return err
-			}
-			if !o.asJSON {
-				fmt.Fprintln(f.IO.Out, "Rollback complete: the state is back to where it was before the interrupted apply.")
-			}
-			return nil
+			return view.reportAs(p, render.OpApply, "Rollback", res)
 		},
 	}
 	o.register(cmd, false)

@@ -254,6 +254,11 @@ func (v *applyView) OnPhase(phase engine.Phase, message string) {
 // report prints the end of an apply: diagnostics, the summary line and outputs. It returns the error
 // that gives the exit code.
 func (v *applyView) report(p *project, op render.Operation, res *engine.Result) error {
+	return v.reportAs(p, op, "Apply", res)
+}
+
+// reportAs is report with the word the summary lines start with ("Apply", "Rollback").
+func (v *applyView) reportAs(p *project, op render.Operation, title string, res *engine.Result) error {
 	v.close()
 	counts := plan.Summary{Add: res.Added, Change: res.Changed, Destroy: res.Destroyed}
 	if v.json != nil {
@@ -267,15 +272,15 @@ func (v *applyView) report(p *project, op render.Operation, res *engine.Result) 
 		out := v.f.IO.Out
 		switch {
 		case res.Interrupted:
-			fmt.Fprintf(out, "\nApply interrupted. Resources: %d added, %d changed, %d destroyed; %d not started.\n",
-				res.Added, res.Changed, res.Destroyed, len(res.NotStarted))
+			fmt.Fprintf(out, "\n%s interrupted. Resources: %d added, %d changed, %d destroyed; %d not started.\n",
+				title, res.Added, res.Changed, res.Destroyed, len(res.NotStarted))
 		case res.Failed():
-			fmt.Fprintf(out, "\nApply failed. Resources: %d added, %d changed, %d destroyed; %d failed, %d skipped.\n",
-				res.Added, res.Changed, res.Destroyed, len(res.Failures), len(res.Skipped)+len(res.NotStarted))
+			fmt.Fprintf(out, "\n%s failed. Resources: %d added, %d changed, %d destroyed; %d failed, %d skipped.\n",
+				title, res.Added, res.Changed, res.Destroyed, len(res.Failures), len(res.Skipped)+len(res.NotStarted))
 		case op == render.OpDestroy:
 			fmt.Fprintf(out, "\nDestroy complete! Resources: %d destroyed.\n", res.Destroyed)
 		default:
-			fmt.Fprintf(out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", res.Added, res.Changed, res.Destroyed)
+			fmt.Fprintf(out, "\n%s complete! Resources: %d added, %d changed, %d destroyed.\n", title, res.Added, res.Changed, res.Destroyed)
 		}
 		if res.Rollback != nil {
 			fmt.Fprintf(out, "Rolled back (rollback_on_failure): %d added, %d changed, %d destroyed.\n",
