@@ -62,7 +62,6 @@ type Thunk struct {
 	env   *Env
 	fn    func() Value
 	val   Value
-	err   *source.Error
 	// Span is where the value was written, for blame.
 	Span source.Span
 }
@@ -109,6 +108,15 @@ func New() *Machine { return &Machine{Globals: &Env{}, Stderr: io.Discard} }
 
 type evalPanic struct{ err *source.Error }
 
+// AsError returns the evaluation error carried by a recovered panic value.
+func AsError(r any) (*source.Error, bool) {
+	p, ok := r.(evalPanic)
+	if !ok {
+		return nil, false
+	}
+	return p.err, true
+}
+
 // Fail aborts evaluation with err.
 func Fail(err *source.Error) { panic(evalPanic{err}) }
 
@@ -150,25 +158,19 @@ func (m *Machine) Force(t *Thunk) Value {
 		return t.val
 	case 1:
 		Failf("EvalError::InfiniteRecursion", t.Span, "infinite recursion")
-	case 3:
-		Fail(t.err)
 	}
 	t.state = 1
-	var v Value
-	err := m.Catch(func() {
-		if t.fn != nil {
-			v = t.fn()
-		} else {
-			v = m.Eval(t.expr, t.env)
-		}
-	})
-	if err != nil {
-		if err.Class == "EvalError::InfiniteRecursion" {
+	// if evaluation fails the thunk is left pending again: forcing it later re-raises the error
+	defer func() {
+		if t.state == 1 {
 			t.state = 0
-		} else {
-			t.state, t.err = 3, err
 		}
-		Fail(err)
+	}()
+	var v Value
+	if t.fn != nil {
+		v = t.fn()
+	} else {
+		v = m.Eval(t.expr, t.env)
 	}
 	t.state, t.val, t.fn, t.expr, t.env = 2, v, nil, nil, nil
 	return v

@@ -147,14 +147,14 @@ func maxPrio(a, b Priority) Priority {
 func (m *Machine) close(fields map[string]*Field) *Record {
 	self := make(map[string]*Thunk, len(fields))
 	r := &Record{Fields: fields}
-	envCache := map[envKey]*Env{}
+	var envCache envCache
 	for name, f := range fields {
 		f := f
 		name := name
 		if f.Def == nil {
 			continue
 		}
-		f.Val = m.closeField(f, name, self, envCache)
+		f.Val = m.closeField(f, name, self, &envCache)
 		self[name] = f.Val
 	}
 	for name, f := range fields {
@@ -170,25 +170,27 @@ func (m *Machine) close(fields map[string]*Field) *Record {
 	return r
 }
 
-type envKey struct {
-	env   *Env
-	scope *scopeSet
-}
+// envCache remembers the recursive environments made while closing one record: fields from the same
+// literal share one. Records merge few literals, so a short list beats a map.
+type envCache []*Env
 
-func (m *Machine) scopeEnv(d exprDef, self map[string]*Thunk, cache map[envKey]*Env) *Env {
+func (m *Machine) scopeEnv(d exprDef, self map[string]*Thunk, cache *envCache) *Env {
 	if d.Scope == nil {
 		return d.Env
 	}
-	k := envKey{d.Env, d.Scope}
-	if e, ok := cache[k]; ok {
-		return e
+	for _, e := range *cache {
+		if e.parent == d.Env && e.scope == d.Scope {
+			return e
+		}
 	}
 	e := &Env{parent: d.Env, rec: self, scope: d.Scope}
-	cache[k] = e
+	if len(*cache) < 8 {
+		*cache = append(*cache, e)
+	}
 	return e
 }
 
-func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cache map[envKey]*Env) *Thunk {
+func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cache *envCache) *Thunk {
 	t := m.closeDef(f.Def, self, cache, f.Span)
 	if f.Type == nil && len(f.Contracts) == 0 {
 		return t
@@ -213,7 +215,7 @@ func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cach
 	})
 }
 
-func (m *Machine) closeDef(d Def, self map[string]*Thunk, cache map[envKey]*Env, span source.Span) *Thunk {
+func (m *Machine) closeDef(d Def, self map[string]*Thunk, cache *envCache, span source.Span) *Thunk {
 	switch d := d.(type) {
 	case exprDef:
 		return m.thunk(d.Expr, m.scopeEnv(d, self, cache))

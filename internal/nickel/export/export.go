@@ -78,16 +78,20 @@ func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Pat
 
 // force evaluates t, attaching path to an error that has none.
 func force(m *eval.Machine, t *eval.Thunk, path value.Path) eval.Value {
-	var v eval.Value
-	if err := m.Catch(func() { v = m.Force(t) }); err != nil {
-		if err.Path == "" {
-			e := *err
-			e.Path = path.String()
-			err = &e
-		}
-		eval.Fail(err)
+	if v := t.Value(); v != nil {
+		return v
 	}
-	return v
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := eval.AsError(r); ok && err.Path == "" {
+				e := *err
+				e.Path = path.String()
+				eval.Fail(&e)
+			}
+			panic(r)
+		}
+	}()
+	return m.Force(t)
 }
 
 // JSON writes d as nickel export does.
