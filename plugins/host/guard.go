@@ -77,7 +77,7 @@ func (g *guard) fail(parent, callCtx context.Context, op string, long bool, err 
 			Err: fmt.Errorf("%w: %w", ErrTimeout, err)}
 	}
 	// A crash shows on the connection a moment before the process is reaped.
-	for range 50 {
+	for range 200 {
 		if g.client.Exited() {
 			return &CallError{Plugin: g.id, Op: op, Reason: "the plugin process exited unexpectedly (it crashed or was killed; see the plugin's log output)",
 				Err: fmt.Errorf("%w: %w", ErrPluginExited, err)}

@@ -322,7 +322,7 @@ func TestProviderThroughProcess(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitGone(t, pid, 5*time.Second)
+	waitGone(t, pid, 10*time.Second)
 	if _, err := h.Provider(ctx, "fake", "example.com/acme/fake", ""); err == nil {
 		t.Error("Provider after Close succeeded")
 	}
@@ -411,7 +411,7 @@ func TestCrashMidApply(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "goroutine") {
 		t.Errorf("message = %q, want it to start %q and carry no trace", err, want)
 	}
-	waitGone(t, pid, 5*time.Second)
+	waitGone(t, pid, 10*time.Second)
 
 	// The crashed plugin is forgotten only when released; a fresh Provider call after Close starts anew.
 	p.Close()
@@ -572,7 +572,7 @@ func TestOrphanedPluginExits(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	waitGone(t, pid, 5*time.Second)
+	waitGone(t, pid, 10*time.Second)
 }
 
 // orphanHelper starts the fake provider from the project in $HOST_TEST_ORPHAN_DIR, prints its pid and
