@@ -265,6 +265,9 @@ type run struct {
 	base    *state.State
 	mu      sync.RWMutex
 	overlay map[string]*state.Resource
+	// keep, in a rollback, holds the objects a create-then-delete replaced and did not delete, by
+	// address: deleting the replacement puts them back.
+	keep map[string]*state.Resource
 
 	jw       state.JournalWriter
 	recMu    sync.Mutex

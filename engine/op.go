@@ -42,7 +42,8 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 		case phase == "delete" && c.Action == plan.CreateThenDelete:
 			ds = r.del(n, phase, deposed, cur, inDoubt, release)
 		case phase == "delete":
-			ds = r.del(n, phase, cur, nil, inDoubt, release)
+			// In a rollback, the delete of a replacement puts back the object it replaced.
+			ds = r.del(n, phase, cur, r.keep[n.addr], inDoubt, release)
 		case phase == "create":
 			if c.Action == plan.CreateThenDelete {
 				deposed = cur

@@ -133,6 +133,9 @@ func (e *Engine) Resume(ctx context.Context, prior *state.State) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	if mode == ModeRollback {
+		r.keep = replaced(recs[:bi])
+	}
 	inDoubt, left := r.restore(recs[bi+1:])
 	if r.jw, err = e.Backend.Open(ctx); err != nil {
 		r.done()

@@ -93,11 +93,14 @@ func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State, *cras
 		"z": thing("z1", "z", "old"),
 		"g": thing("g1", "g", ""),
 		"r": thing("r1", "r", ""),
+		"s": thing("s1", "s", ""),
 	})
 	c := newCrasher(f)
 	crashed := c.arm(sc)
 	replace := create("r", cfg("r", "zone", "b"))
 	replace.Action = plan.DeleteThenCreate
+	cbd := create("s", cfg("s", "zone", "b"))
+	cbd.Action = plan.CreateThenDelete
 	p := mkPlan(prior,
 		create("c0", cfg("c0")),
 		create("c1", cfg("c1", "value", "${c0.id}"), "c0"),
@@ -107,6 +110,7 @@ func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State, *cras
 		remove("g"),
 		noop("k"),
 		replace,
+		cbd,
 	)
 	f.engine.Parallelism = 1
 	go f.engine.Apply(context.Background(), p, prior)
@@ -117,7 +121,7 @@ func crashedApply(t *testing.T, sc crashScenario) (*fixture, *state.State, *cras
 
 func crashScenarios() []crashScenario {
 	var out []crashScenario
-	for n := int32(1); n <= 8; n++ {
+	for n := int32(1); n <= 10; n++ {
 		out = append(out, crashScenario{n, true}, crashScenario{n, false})
 	}
 	return out
@@ -147,11 +151,11 @@ func TestCrashThenResume(t *testing.T) {
 				t.Fatalf("failures: %+v", res.Failures)
 			}
 			got := f.read()
-			want := map[string]string{"c0": "c0", "c1": "c1", "c2": "c2", "c3": "c3", "z": "z", "k": "k", "r": "r"}
+			want := map[string]string{"c0": "c0", "c1": "c1", "c2": "c2", "c3": "c3", "z": "z", "k": "k", "r": "r", "s": "s"}
 			if diff := cmp.Diff(want, resourceNames(got)); diff != "" {
 				t.Errorf("state (-want +got):\n%s", diff)
 			}
-			wantObjects := map[string]int{"c0": 1, "c1": 1, "c2": 1, "c3": 1, "z": 1, "k": 1, "r": 1}
+			wantObjects := map[string]int{"c0": 1, "c1": 1, "c2": 1, "c3": 1, "z": 1, "k": 1, "r": 1, "s": 1}
 			if diff := cmp.Diff(wantObjects, objectNames(f.fake)); diff != "" {
 				t.Errorf("objects in the cloud: nothing created twice, nothing lost (-want +got):\n%s", diff)
 			}
@@ -192,7 +196,7 @@ func TestCrashThenRollback(t *testing.T) {
 					t.Errorf("%s: config %v, want the prior %v", addr, g, r.Config)
 				}
 			}
-			if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1}, objectNames(f.fake)); diff != "" {
+			if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1, "s": 1}, objectNames(f.fake)); diff != "" {
 				t.Errorf("objects in the cloud (-want +got):\n%s", diff)
 			}
 			if v := got.Resources["z"].Attributes.(map[string]any)["value"]; v != "old" {
@@ -274,7 +278,7 @@ func checkRolledBack(t *testing.T, f *fixture, prior *state.State) {
 	if diff := cmp.Diff(resourceNames(prior), resourceNames(got)); diff != "" {
 		t.Errorf("state after rollback (-prior +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1}, objectNames(f.fake)); diff != "" {
+	if diff := cmp.Diff(map[string]int{"k": 1, "z": 1, "g": 1, "r": 1, "s": 1}, objectNames(f.fake)); diff != "" {
 		t.Errorf("objects in the cloud (-want +got):\n%s", diff)
 	}
 	if v := got.Resources["z"].Attributes.(map[string]any)["value"]; v != "old" {

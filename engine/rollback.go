@@ -70,7 +70,8 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 // rollback walks the changes that take current back to the resources before the first operation of
 // recs and to outputs; it returns the new working state. applied is the plan being rolled back.
 func (e *Engine) rollback(ctx context.Context, jw state.JournalWriter, applied *plan.Plan, recs []state.Record, current *state.State, outputs map[string]*state.Output) (*Result, *state.State, error) {
-	rp := rollbackPlan(firstPriors(recs), current, outputs)
+	keep := replaced(recs)
+	rp := rollbackPlan(firstPriors(recs), keep, current, outputs)
 	rp.Providers, rp.Parallelism = applied.Providers, applied.Parallelism
 	e.hooks().OnPhase(PhaseRollback, fmt.Sprintf("rolling back: %d changes to undo", len(rp.Changes)))
 	e.logger().Info("rollback", "changes", len(rp.Changes))
@@ -86,7 +87,7 @@ func (e *Engine) rollback(ctx context.Context, jw state.JournalWriter, applied *
 		return nil, nil, err
 	}
 	defer r.done()
-	r.jw = jw
+	r.jw, r.keep = jw, keep
 	if err := r.record(state.Record{Kind: state.Begin, Plan: data, Mode: ModeRollback}); err != nil {
 		return nil, nil, fmt.Errorf("engine: rollback: %w", err)
 	}
@@ -98,10 +99,29 @@ func (e *Engine) rollback(ctx context.Context, jw state.JournalWriter, applied *
 	return res, final, nil
 }
 
-// rollbackPlan is the plan from current back to target (by address, nil: absent) and outputs.
+// replaced returns, by address, the objects that the create-then-delete replaces in recs replaced
+// and did not delete (the create committed, the delete of the old object did not): they still exist.
+func replaced(recs []state.Record) map[string]*state.Resource {
+	keep := map[string]*state.Resource{}
+	for _, op := range operations(recs) {
+		in := op.intent
+		switch {
+		case op.outcome != state.Commit:
+		case in.Action == "create" && in.Prior != nil: // the create of a create-then-delete
+			keep[in.Addr] = in.Prior
+		case in.Action == "delete":
+			delete(keep, in.Addr)
+		}
+	}
+	return keep
+}
+
+// rollbackPlan is the plan from current back to target (by address, nil: absent) and outputs. At an
+// address in keep, the current object is a replacement whose predecessor still exists: it is deleted
+// and the predecessor takes its place again.
 // Configurations in it are as applied (references resolved), so the rollback walk does not resolve
 // them again; planned values are unknown, as the provider plans them again during the walk.
-func rollbackPlan(target map[string]*state.Resource, current *state.State, outputs map[string]*state.Output) *plan.Plan {
+func rollbackPlan(target, keep map[string]*state.Resource, current *state.State, outputs map[string]*state.Output) *plan.Plan {
 	rp := &plan.Plan{
 		FormatVersion: plan.FormatVersion, ProvVersion: state.Version(),
 		Lineage: current.Lineage, Serial: current.Serial,
@@ -110,6 +130,12 @@ func rollbackPlan(target map[string]*state.Resource, current *state.State, outpu
 	for _, addr := range sortedKeys(target) {
 		orig, cur := target[addr], current.Resources[addr]
 		switch {
+		case keep[addr] != nil && cur != nil:
+			rp.Changes[addr] = &plan.Change{
+				Addr: addr, Type: cur.Type, Provider: cur.Provider, Action: plan.Delete,
+				Before: cur.Attributes, BeforeSensitive: cur.Sensitive, DependsOn: cur.Dependencies,
+				Reason: "replacement created by the apply being rolled back; the object it replaced is kept",
+			}
 		case orig == nil && cur == nil:
 		case orig == nil:
 			rp.Changes[addr] = &plan.Change{
