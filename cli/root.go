@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -48,6 +49,14 @@ func Main(args []string) int {
 			stopHard()
 		}
 	}()
+
+	if path := os.Getenv("PROV_CPUPROFILE"); path != "" {
+		// For profiling prov itself; undocumented on purpose.
+		if out, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(out)
+			defer pprof.StopCPUProfile()
+		}
+	}
 
 	f := &cmdutil.Factory{IO: io, Version: version.Version, HardStop: hard}
 	logger, closeLog, err := newLogger(io.ErrOut)

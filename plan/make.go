@@ -391,6 +391,7 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 			return
 		}
 	}
+	written := config // as the state records it: secrets stay references
 	var secretPaths []value.Path
 	if m.opts.Secrets != nil {
 		var sds diag.Diagnostics
@@ -404,6 +405,13 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 	}
 	prov, schema := m.provider(ctx, r.Provider, addr)
 	if prov == nil {
+		return
+	}
+	dataSource := schema != nil && schema.Resources[r.Type] != nil && schema.Resources[r.Type].DataSource
+	if !dataSource && m.unchanged(addr, r, written) {
+		cur := m.current[addr]
+		c.Before, c.BeforeSensitive = cur.Attributes, cur.Sensitive
+		c.After, c.AfterSensitive, c.Action = cur.Attributes, cur.Sensitive, NoOp
 		return
 	}
 	cur := m.current[addr]
@@ -447,7 +455,6 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 		}
 	}
 	c.After, c.AfterSensitive, c.MonthlyCost = resp.Planned, mergePaths(resp.Sensitive, secretPaths), resp.MonthlyCost
-	dataSource := schema != nil && schema.Resources[r.Type] != nil && schema.Resources[r.Type].DataSource
 	switch {
 	case dataSource:
 		c.Action = Read
@@ -473,6 +480,20 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 	default:
 		c.Action = Update
 	}
+}
+
+// unchanged reports whether addr can be planned as a no-op without asking its provider: it is
+// recorded in the state with exactly this (resolved, fully known) configuration and the same type,
+// refreshing it found no drift, and nothing forces a replacement. A provider's Plan is a function of
+// the prior state and the configuration, so asking it again would only repeat the last apply's answer;
+// skipping the call halves the provider round trips of a no-change plan (see docs/ARCHITECTURE.md).
+func (m *maker) unchanged(addr string, r *document.Resource, config any) bool {
+	rec, cur := m.prior.Resources[addr], m.current[addr]
+	if rec == nil || cur == nil || rec.Type != r.Type || cur.Type != r.Type || rec.Provider != r.Provider ||
+		slices.Contains(m.opts.Replace, addr) || value.HasUnknown(config) {
+		return false
+	}
+	return value.Equal(rec.Config, config) && value.Equal(rec.Attributes, cur.Attributes)
 }
 
 func joinPath(prefix, p string) string {
