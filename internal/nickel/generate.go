@@ -24,8 +24,8 @@ let defaults = {
   plan | default = "1xCPU-1GB",
   labels | default = {},
 } in
-let server = fun name i => (defaults & {
-  name = name,
+let server = fun server_name i => (defaults & {
+  name = server_name,
   cores = i % 8 + 1,
   storage = [{ size_gb = 10 + i % 90 }],
   labels.role = if i % 2 == 0 then "web" else "db",

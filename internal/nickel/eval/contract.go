@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"sort"
 	"fmt"
 	"math/big"
 	"strings"
@@ -280,12 +281,13 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 	}
 	if !c.Open {
 		var extra []string
-		for _, k := range r.Keys() {
+		for k := range r.Fields {
 			if _, ok := c.Fields[k]; !ok {
 				extra = append(extra, k)
 			}
 		}
 		if len(extra) > 0 {
+			sort.Strings(extra)
 			lbl := l.clone()
 			if len(extra) == 1 {
 				lbl.Message = fmt.Sprintf("extra field `%s`", extra[0])

@@ -24,7 +24,8 @@ type Env struct {
 	name   string
 	val    *Thunk
 	rec    map[string]*Thunk
-	scope  *scopeSet // names of rec visible in this frame; nil means all
+	self   *Record   // a record's recursive scope
+	scope  *scopeSet // names of self visible in this frame; nil means all
 }
 
 // Bind returns env extended with name = t.
@@ -39,6 +40,18 @@ func (e *Env) BindAll(m map[string]*Thunk) *Env {
 
 func (e *Env) lookup(name string) *Thunk {
 	for f := e; f != nil; f = f.parent {
+		if f.self != nil {
+			if f.scope != nil && !f.scope.names[name] {
+				continue
+			}
+			if fl, ok := f.self.Fields[name]; ok {
+				if fl.Val == nil {
+					return missingDef(name, fl.Span)
+				}
+				return fl.Val
+			}
+			continue
+		}
 		if f.rec != nil {
 			if f.scope != nil && !f.scope.names[name] {
 				continue
@@ -53,6 +66,14 @@ func (e *Env) lookup(name string) *Thunk {
 		}
 	}
 	return nil
+}
+
+// missingDef is the value of a field that has no definition: using it is an error.
+func missingDef(name string, span source.Span) *Thunk {
+	return Lazy(span, func() Value {
+		Failf("EvalError::MissingFieldDef", span, "missing definition for `%s`", name)
+		return nil
+	})
 }
 
 // Thunk is a lazily computed value.
@@ -89,6 +110,8 @@ func NewThunk(n ast.Node, env *Env) *Thunk {
 type Machine struct {
 	depth int
 	steps int
+	// scopes caches the recursive scope of each record literal.
+	scopes map[*ast.Record]*scopeSet
 	// MaxSteps, when positive, bounds the number of evaluation steps (a budget for untrusted input).
 	MaxSteps int
 	Globals  *Env

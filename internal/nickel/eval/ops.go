@@ -72,6 +72,28 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 	if !ok2 {
 		typeErr(op, "Number", r, rspan)
 	}
+	if a, b, ok := smallInts(x, y); ok {
+		switch op {
+		case "+":
+			return big.NewRat(a+b, 1)
+		case "-":
+			return big.NewRat(a-b, 1)
+		case "*":
+			return big.NewRat(a*b, 1)
+		case "%":
+			if b != 0 {
+				return big.NewRat(a%b, 1)
+			}
+		case "<":
+			return a < b
+		case "<=":
+			return a <= b
+		case ">":
+			return a > b
+		case ">=":
+			return a >= b
+		}
+	}
 	switch op {
 	case "+":
 		return new(big.Rat).Add(x, y)
@@ -103,6 +125,20 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 	}
 	Failf("EvalError::Other", at, "unknown operator %s", op)
 	return nil
+}
+
+// smallInts returns x and y as int64 when both are integers small enough that +, - and * cannot
+// overflow.
+func smallInts(x, y *big.Rat) (int64, int64, bool) {
+	const limit = 1 << 31
+	if !x.IsInt() || !y.IsInt() || !x.Num().IsInt64() || !y.Num().IsInt64() {
+		return 0, 0, false
+	}
+	a, b := x.Num().Int64(), y.Num().Int64()
+	if a <= -limit || a >= limit || b <= -limit || b >= limit {
+		return 0, 0, false
+	}
+	return a, b, true
 }
 
 func typeErr(op, want string, got Value, at source.Span) {

@@ -92,7 +92,7 @@ func (m *Machine) matchPattern(pat ast.Pattern, t *Thunk, env *Env) (*Env, bool)
 				if has {
 					// the record's contracts for the field also check the default
 					for _, c := range rf.Contracts {
-						ft = m.ApplyContract(m.Force(m.closeDef(c.Def, map[string]*Thunk{}, new(envCache), c.Label.Span)), c.Label, ft)
+						ft = m.ApplyContract(m.Force(m.closeDef(c.Def, r, new(envCache), c.Label.Span)), c.Label, ft)
 					}
 				}
 			default:

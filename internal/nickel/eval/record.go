@@ -16,11 +16,18 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 	// the record's own static top-level names are in scope for every field
 	var scope *scopeSet
 	if !n.Nested {
-		scope = &scopeSet{names: make(map[string]bool, len(n.Fields))}
-		for _, f := range n.Fields {
-			if lit, ok := f.Path[0].(*ast.StrLit); ok {
-				scope.names[lit.Text] = true
+		scope = m.scopes[n]
+		if scope == nil {
+			scope = &scopeSet{names: make(map[string]bool, len(n.Fields))}
+			for _, f := range n.Fields {
+				if lit, ok := f.Path[0].(*ast.StrLit); ok {
+					scope.names[lit.Text] = true
+				}
 			}
+			if m.scopes == nil {
+				m.scopes = map[*ast.Record]*scopeSet{}
+			}
+			m.scopes[n] = scope
 		}
 	}
 	for _, f := range n.Fields {
@@ -145,26 +152,11 @@ func maxPrio(a, b Priority) Priority {
 
 // close makes a record from field definitions: every field value is computed against this record.
 func (m *Machine) close(fields map[string]*Field) *Record {
-	self := make(map[string]*Thunk, len(fields))
 	r := &Record{Fields: fields}
-	var envCache envCache
+	var cache envCache
 	for name, f := range fields {
-		f := f
-		name := name
-		if f.Def == nil {
-			continue
-		}
-		f.Val = m.closeField(f, name, self, &envCache)
-		self[name] = f.Val
-	}
-	for name, f := range fields {
-		if f.Def == nil {
-			fname, fspan := name, f.Span
-			self[name] = Lazy(f.Span, func() Value {
-				e := source.Errorf("EvalError::MissingFieldDef", fspan, "missing definition for `%s`", fname)
-				Fail(e)
-				return nil
-			})
+		if f.Def != nil {
+			f.Val = m.closeField(f, name, r, &cache)
 		}
 	}
 	return r
@@ -174,7 +166,7 @@ func (m *Machine) close(fields map[string]*Field) *Record {
 // literal share one. Records merge few literals, so a short list beats a map.
 type envCache []*Env
 
-func (m *Machine) scopeEnv(d exprDef, self map[string]*Thunk, cache *envCache) *Env {
+func (m *Machine) scopeEnv(d exprDef, self *Record, cache *envCache) *Env {
 	if d.Scope == nil {
 		return d.Env
 	}
@@ -183,14 +175,14 @@ func (m *Machine) scopeEnv(d exprDef, self map[string]*Thunk, cache *envCache) *
 			return e
 		}
 	}
-	e := &Env{parent: d.Env, rec: self, scope: d.Scope}
+	e := &Env{parent: d.Env, self: self, scope: d.Scope}
 	if len(*cache) < 8 {
 		*cache = append(*cache, e)
 	}
 	return e
 }
 
-func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cache *envCache) *Thunk {
+func (m *Machine) closeField(f *Field, name string, self *Record, cache *envCache) *Thunk {
 	t := m.closeDef(f.Def, self, cache, f.Span)
 	if f.Type == nil && len(f.Contracts) == 0 {
 		return t
@@ -215,9 +207,13 @@ func (m *Machine) closeField(f *Field, name string, self map[string]*Thunk, cach
 	})
 }
 
-func (m *Machine) closeDef(d Def, self map[string]*Thunk, cache *envCache, span source.Span) *Thunk {
+func (m *Machine) closeDef(d Def, self *Record, cache *envCache, span source.Span) *Thunk {
 	switch d := d.(type) {
 	case exprDef:
+		// a variable must not be resolved now: the record's own fields are still being closed
+		if _, ok := d.Expr.(*ast.Ident); ok {
+			return NewThunk(d.Expr, m.scopeEnv(d, self, cache))
+		}
 		return m.thunk(d.Expr, m.scopeEnv(d, self, cache))
 	case valueDef:
 		return d.T
