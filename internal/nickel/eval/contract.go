@@ -1,9 +1,9 @@
 package eval
 
 import (
-	"sort"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/provhq/prov/internal/nickel/source"
