@@ -428,3 +428,62 @@ func TestReplacePlanCheckedBeforeDelete(t *testing.T) {
 		t.Errorf("state (-want +got):\n%s", diff)
 	}
 }
+
+// durableBackend records which commits have been made durable (their Append returned).
+type durableBackend struct {
+	state.Backend
+	mu      sync.Mutex
+	durable map[string]bool // addresses with a durable commit
+}
+
+func (d *durableBackend) Create(ctx context.Context, begin state.Record) (state.JournalWriter, error) {
+	jw, err := d.Backend.Create(ctx, begin)
+	return &durableWriter{JournalWriter: jw, d: d}, err
+}
+
+type durableWriter struct {
+	state.JournalWriter
+	d *durableBackend
+}
+
+func (w *durableWriter) Append(rec state.Record) error {
+	err := w.JournalWriter.Append(rec)
+	if err == nil && rec.Kind == state.Commit {
+		w.d.mu.Lock()
+		w.d.durable[rec.Addr] = true
+		w.d.mu.Unlock()
+	}
+	return err
+}
+
+func TestDependentsWaitForDurableCommits(t *testing.T) {
+	f := newFixture(t)
+	d := &durableBackend{Backend: f.engine.Backend, durable: map[string]bool{}}
+	f.engine.Backend, f.engine.Parallelism = d, 20
+	prior := f.read()
+	p := fanOut(prior, 300)
+	var early atomic.Int32
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		var i int
+		fmt.Sscan(req.Config.(map[string]any)["name"].(string), &i)
+		if i > 0 {
+			d.mu.Lock()
+			ok := d.durable[fmt.Sprintf("r%05d", i/10)]
+			d.mu.Unlock()
+			if !ok {
+				early.Add(1)
+			}
+		}
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	res, err := f.engine.Apply(context.Background(), p, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 300 {
+		t.Errorf("added %d, want 300", res.Added)
+	}
+	if n := early.Load(); n > 0 {
+		t.Errorf("%d operations started before their dependency's commit was durable", n)
+	}
+}
