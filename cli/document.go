@@ -99,7 +99,7 @@ func (p *project) hostOptions() host.Options {
 		}
 	}
 	return host.Options{Dir: p.dir, SearchPath: search, Builtins: builtins, ProvVersion: p.f.Version,
-		Logger: p.f.Logger.Named("plugins"), SelfExe: selfExe()}
+		Logger: p.f.Logger.Named("plugins"), SelfExe: selfExe(), TrustedKeys: p.ws.Settings.TrustedKeys()}
 }
 
 // selfExe is the binary that serves builtin plugins. PROV_SELF_EXE exists for tests that run the CLI

@@ -21,6 +21,7 @@ import (
 
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/version"
+	"github.com/provhq/prov/plugins/host"
 )
 
 // Main runs prov with args (without the program name) and returns the exit code.
@@ -66,6 +67,9 @@ func Main(args []string) int {
 	}
 	defer closeLog()
 	f.Logger = logger
+
+	// Whatever happens below, no plugin process outlives prov.
+	defer host.KillAll()
 
 	root := NewRootCmd(f)
 	root.SetArgs(NormalizeArgs(args))

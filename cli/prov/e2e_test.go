@@ -96,6 +96,13 @@ func newProject(t *testing.T) *project {
 	return &project{t: t, dir: dir, env: env}
 }
 
+// in is p for the subtest t.
+func (p *project) in(t *testing.T) *project {
+	q := *p
+	q.t = t
+	return &q
+}
+
 // setenv adds environment variables for every later run.
 func (p *project) setenv(kv ...string) { p.env = append(p.env, kv...) }
 
@@ -335,7 +342,6 @@ var _ = cmp.Diff
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	p := newProject(t)
-	p.expect(0, "init")
 	steps := []struct {
 		name      string
 		resources map[string]any
@@ -397,8 +403,11 @@ func TestLifecycle(t *testing.T) {
 	var prevID any
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
-			p.t = t
+			p := p.in(t)
 			p.writeJSON("main.json", doc(step.resources))
+			if !p.exists("prov.lock.json") {
+				p.expect(0, "init")
+			}
 			if diff := cmp.Diff(step.actions, plannedActions(t, p.expect(0, "plan", "-json"))); diff != "" {
 				t.Errorf("plan -json actions (-want +got):\n%s", diff)
 			}
@@ -431,6 +440,182 @@ func TestLifecycle(t *testing.T) {
 				prevID = id
 			}
 			p.expect(0, "plan", "-detailed-exitcode")
+		})
+	}
+}
+
+// TestReferences checks that references resolve: a whole-string reference keeps the referenced value's
+// type, interpolation builds strings, $${ escapes, and values only known after apply show as such in
+// the plan and are filled in by the apply.
+func TestReferences(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	p.writeJSON("main.json", doc(map[string]any{
+		"data.a": data(map[string]any{"name": "x", "n": 3, "tags": []any{"t0", "t1"}}),
+		"data.b": data("${data.a.output.n}"),
+		"data.c": data("${data.a.output}"),
+		"data.d": data("${data.a.output.tags[1]}-$${literal}"),
+		"files.f": file("out/f.txt", "hello ${data.a.output.name} ${data.a.id}\n"),
+	}, map[string]any{"outputs": map[string]any{"n": map[string]any{"value": "${data.b.output}"}}}))
+	p.expect(0, "init")
+
+	r := p.expect(0, "plan", "-out=refs.plan")
+	contains(t, "plan", r.stdout,
+		"+ input  = 3", // typed: a number, not "3"
+		`+ input  = "t1-${literal}"`,
+		"+ content = (known after apply)", // depends on data.a.id
+		"+ n = 3",
+	)
+	var shown struct {
+		ResourceChanges []struct {
+			Address string `json:"address"`
+			Change  struct {
+				Actions      []string       `json:"actions"`
+				After        map[string]any `json:"after"`
+				AfterUnknown map[string]any `json:"after_unknown"`
+			} `json:"change"`
+		} `json:"resource_changes"`
+	}
+	r = p.expect(0, "show", "-json", "refs.plan")
+	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil {
+		t.Fatalf("show -json: %v\n%s", err, r)
+	}
+	after := map[string]any{}
+	unknown := map[string]any{}
+	for _, rc := range shown.ResourceChanges {
+		after[rc.Address] = rc.Change.After["input"]
+		unknown[rc.Address] = rc.Change.AfterUnknown["content"]
+	}
+	wantAfter := map[string]any{"data.a": map[string]any{"name": "x", "n": 3.0, "tags": []any{"t0", "t1"}},
+		"data.b": 3.0, "data.c": map[string]any{"name": "x", "n": 3.0, "tags": []any{"t0", "t1"}},
+		"data.d": "t1-${literal}", "files.f": nil}
+	if diff := cmp.Diff(wantAfter, after); diff != "" {
+		t.Errorf("planned inputs (-want +got):\n%s", diff)
+	}
+	if unknown["files.f"] != true {
+		t.Errorf("files.f content: after_unknown = %v, want true\n%s", unknown["files.f"], r.stdout)
+	}
+
+	p.expect(0, "apply", "refs.plan")
+	st := p.state()
+	id, _ := st.Resources["data.a"].Attributes["id"].(string)
+	if id == "" {
+		t.Fatalf("data.a has no id in the state: %+v", st.Resources["data.a"])
+	}
+	if got, want := p.read("out/f.txt"), "hello x "+id+"\n"; got != want {
+		t.Errorf("out/f.txt = %q, want %q", got, want)
+	}
+	if got := st.Resources["data.b"].Attributes["output"]; got != 3.0 {
+		t.Errorf("data.b output = %#v, want the number 3", got)
+	}
+	if diff := cmp.Diff([]string{"data.a"}, st.Resources["files.f"].Dependencies); diff != "" {
+		t.Errorf("files.f dependencies (-want +got):\n%s", diff)
+	}
+	r = p.expect(0, "output", "n")
+	if strings.TrimSpace(r.stdout) != "3" {
+		t.Errorf("prov output n = %q, want 3", r.stdout)
+	}
+	p.expect(0, "plan", "-detailed-exitcode")
+}
+
+// TestConfigErrors checks that configuration mistakes are reported with the file, line, column and
+// data path, in JSON and in Nickel, and that a dependency cycle is named.
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, file, content string
+		command             string
+		want                []string
+	}{
+		{
+			name: "cycle json", file: "main.json", command: "plan",
+			content: `{ "prov": "1",
+  "resources": {
+    "data.a": { "type": "local_data", "config": { "input": "${data.b.output}" } },
+    "data.b": { "type": "local_data", "config": { "input": "${data.c.output}" } },
+    "data.c": { "type": "local_data", "config": { "input": "${data.a.output}" } }
+  }
+}`,
+			want: []string{"dependency cycle: data.a -> data.b -> data.c -> data.a"},
+		},
+		{
+			name: "cycle ncl through depends_on", file: "main.ncl", command: "plan",
+			content: `{
+  prov = "1",
+  resources = {
+    "data.a" = { type = "local_data", config = { input = 1 }, depends_on = ["data.b"] },
+    "data.b" = { type = "local_data", config = { input = "${data.a.output}" } },
+  },
+}`,
+			want: []string{"dependency cycle: data.a -> data.b -> data.a"},
+		},
+		{
+			name: "dangling reference and unknown field json", file: "main.json", command: "plan",
+			content: `{ "prov": "1",
+  "resources": {
+    "data.a": { "type": "local_data", "config": { "input": "${data.zz.output}" } },
+    "data.c": { "type": "local_data", "confg": { "input": "x" } }
+  }
+}`,
+			want: []string{
+				"main.json:3:51: error: resources.data.a.config.input: reference to undeclared resource: ${data.zz.output}",
+				`main.json:4:39: error: resources.data.c.confg: unknown resource field "confg"`,
+			},
+		},
+		{
+			name: "dangling reference and unknown field ncl", file: "main.ncl", command: "plan",
+			content: `{
+  prov = "1",
+  resources = {
+    "data.a" = { type = "local_data", config = { input = "${data.zz.output}" } },
+    "data.c" = {
+      type = "local_data",
+      confg = { input = "x" },
+    },
+  },
+}`,
+			want: []string{
+				"main.ncl:4:50: error: resources.data.a.config.input: reference to undeclared resource: ${data.zz.output}",
+				`main.ncl:7:7: error: resources.data.c.confg: unknown resource field "confg"`,
+			},
+		},
+		{
+			name: "unknown attribute json", file: "main.json", command: "validate",
+			content: `{ "prov": "1",
+  "resources": {
+    "data.b": { "type": "local_data", "config": { "inptu": "x" } }
+  }
+}`,
+			want: []string{`main.json:3:51: error: resources.data.b.config.inptu: unknown attribute "inptu"`, `Did you mean "input"?`},
+		},
+		{
+			name: "unknown attribute ncl", file: "main.ncl", command: "validate",
+			content: `{
+  prov = "1",
+  resources = {
+    "data.b" = { type = "local_data", config = { inptu = "x" } },
+  },
+}`,
+			want: []string{`main.ncl:4:50: error: resources.data.b.config.inptu: unknown attribute "inptu"`, `Did you mean "input"?`},
+		},
+		{
+			name: "unknown top-level key json", file: "main.json", command: "validate",
+			content: `{ "prov": "1",
+  "resourcs": {}
+}`,
+			want: []string{"main.json:2:3: error: resourcs"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t)
+			p.write(tc.file, tc.content)
+			r := p.expect(1, tc.command)
+			contains(t, tc.command+" stderr", r.stderr, tc.want...)
+			if p.exists("prov.state.json") {
+				t.Errorf("a failed %s wrote prov.state.json", tc.command)
+			}
 		})
 	}
 }
