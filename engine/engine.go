@@ -199,7 +199,8 @@ func (e *Engine) conclude(ctx context.Context, r *run, res *Result, prior *state
 		res.Rollback = rb
 		final = rbFinal
 	}
-	if err := e.writeState(ctx, r.jw, final, prior, r.fatal()); err != nil {
+	keep := res.Rollback != nil && res.Rollback.Interrupted || r.mode == ModeRollback && res.Interrupted
+	if err := e.writeState(ctx, r.jw, final, prior, r.fatal(), keep); err != nil {
 		return res, err
 	}
 	res.State, res.Outputs = final, final.Outputs
@@ -211,10 +212,10 @@ func (e *Engine) conclude(ctx context.Context, r *run, res *Result, prior *state
 	return res, nil
 }
 
-// writeState writes final as the successor of prior, closes the journal and removes it. When a journal
-// record could not be written (fatal), the journal is kept: it may know more than the state, and
-// folding it again later is harmless.
-func (e *Engine) writeState(ctx context.Context, jw state.JournalWriter, final, prior *state.State, fatal error) error {
+// writeState writes final as the successor of prior, closes the journal and removes it. The journal
+// is kept when a record could not be written (fatal: it may know more than the state) and when keep
+// is set (an interrupted rollback, to be run again); folding it again later is harmless.
+func (e *Engine) writeState(ctx context.Context, jw state.JournalWriter, final, prior *state.State, fatal error, keep bool) error {
 	ctx = context.WithoutCancel(ctx) // the state is written even after Ctrl-C
 	final.Lineage = prior.Lineage
 	final.Serial = prior.Serial
@@ -231,6 +232,9 @@ func (e *Engine) writeState(ctx context.Context, jw state.JournalWriter, final, 
 	}
 	if cerr != nil {
 		return fmt.Errorf("engine: close journal: %w", cerr)
+	}
+	if keep {
+		return nil
 	}
 	if err := e.Backend.Remove(ctx); err != nil {
 		return fmt.Errorf("engine: remove journal: %w", err)

@@ -326,3 +326,43 @@ func TestCrashDuringRollback(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedRollbackKeepsJournal cancels a rollback after its first operation: the journal stays,
+// and the next rollback finishes the job.
+func TestInterruptedRollbackKeepsJournal(t *testing.T) {
+	for _, finish := range []string{"rollback", "resume"} {
+		t.Run(finish, func(t *testing.T) {
+			f, prior, _ := crashedApply(t, crashScenario{6, true})
+			ctx, cancel := context.WithCancel(context.Background())
+			f.fake.ApplyFunc = func(c context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+				cancel() // Ctrl-C during the first operation
+				return f.fake.Default().Apply(c, req, progress)
+			}
+			e := f.newEngine()
+			e.Parallelism = 1
+			res, err := e.Rollback(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Interrupted || len(res.NotStarted) == 0 {
+				t.Fatalf("interrupted %v, not started %v; want an interrupted rollback", res.Interrupted, res.NotStarted)
+			}
+			if in, err := Pending(context.Background(), f.backend); err != nil || in == nil || in.Mode != ModeRollback {
+				t.Fatalf("Pending = %+v, %v; want the rollback's journal kept", in, err)
+			}
+			f.fake.ApplyFunc = nil
+			if finish == "rollback" {
+				res, err = f.newEngine().Rollback(context.Background(), nil)
+			} else {
+				res, err = f.newEngine().Resume(context.Background(), nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Failures) > 0 {
+				t.Fatalf("failures: %+v", res.Failures)
+			}
+			checkRolledBack(t, f, prior)
+		})
+	}
+}

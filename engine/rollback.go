@@ -15,8 +15,9 @@ import (
 // (replaced when the provider cannot update it in place), what was deleted is created again from its
 // prior configuration. Operations in doubt are settled first with the provider's Read. The rollback
 // is journaled in the same journal (a Begin record in mode "rollback"), so a rollback that dies can be
-// run again, or resumed. At the end the new state is written and the journal removed. prior is the
-// state read under the lock (nil reads it). Without a journal it returns ErrNoJournal.
+// run again, or resumed. At the end the new state is written and the journal removed, unless the
+// rollback was interrupted (ctx cancelled): then the journal stays for the next prov rollback. prior is
+// the state read under the lock (nil reads it). Without a journal it returns ErrNoJournal.
 func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, error) {
 	prior, err := e.prior(ctx, prior)
 	if err != nil {
@@ -60,7 +61,7 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 		jw.Close()
 		return res, err
 	}
-	if err := e.writeState(ctx, jw, final, prior, nil); err != nil {
+	if err := e.writeState(ctx, jw, final, prior, nil, res.Interrupted); err != nil {
 		return res, err
 	}
 	res.State, res.Outputs = final, final.Outputs
