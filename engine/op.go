@@ -27,6 +27,7 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 		}
 		ds = nil
 	}
+	var all diag.Diagnostics
 	for k := n.next; k < len(n.phases); k++ {
 		phase := n.phases[k]
 		release := func() {}
@@ -58,16 +59,17 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 			ds, replace = r.put(n, phase, cur, prior, inDoubt, release)
 			if replace { // only in a rollback: restoring prior attributes needs a new object
 				action = plan.DeleteThenCreate
-				if ds = r.del(n, "delete", cur, nil, nil, func() {}); !ds.HasErrors() {
-					ds, _ = r.put(n, "create", nil, nil, nil, release)
+				if ds = append(ds, r.del(n, "delete", cur, nil, nil, func() {})...); !ds.HasErrors() {
+					more, _ := r.put(n, "create", nil, nil, nil, release)
+					ds = append(ds, more...)
 				}
 			}
 		}
-		if ds.HasErrors() {
+		if all = append(all, ds...); all.HasErrors() {
 			break
 		}
 	}
-	return action, r.current(n.addr), ds
+	return action, r.current(n.addr), all
 }
 
 // config resolves the change's configuration: references against the working state (for the state
