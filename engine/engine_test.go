@@ -487,3 +487,53 @@ func TestDependentsWaitForDurableCommits(t *testing.T) {
 		t.Errorf("%d operations started before their dependency's commit was durable", n)
 	}
 }
+
+// TestProviderLimitDoesNotBlockOthers: a provider limited to one operation at a time, with slow
+// operations, must not hold back another provider's ready changes.
+func TestProviderLimitDoesNotBlockOthers(t *testing.T) {
+	f := newFixture(t)
+	slow := fakeProvider()
+	slow.Name = "slow"
+	slow.SchemaFunc = func(ctx context.Context) (*plugins.ProviderSchema, diag.Diagnostics, error) {
+		s, ds, err := slow.Default().Schema(ctx)
+		s.Concurrency = 1
+		return s, ds, err
+	}
+	release := make(chan struct{})
+	slow.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		<-release
+		return slow.Default().Apply(ctx, req, progress)
+	}
+	var fastDone atomic.Int32
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		if fastDone.Add(1) == 10 {
+			close(release) // the slow provider goes on only once all of the fast one's work is done
+		}
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	f.engine.Providers = plan.Providers{"fake": f.fake, "slow": slow}
+	f.engine.Parallelism = 4
+	prior := f.read()
+	var changes []*plan.Change
+	for i := range 10 {
+		s := create(fmt.Sprintf("a%d", i), cfg(fmt.Sprint("s", i)))
+		s.Type, s.Provider = "fake_thing", "slow"
+		changes = append(changes, s, create(fmt.Sprintf("b%d", i), cfg(fmt.Sprint("f", i))))
+	}
+	done := make(chan struct{})
+	var res *Result
+	var err error
+	go func() {
+		defer close(done)
+		res, err = f.engine.Apply(context.Background(), mkPlan(prior, changes...), prior)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the limited provider's queue held back the other provider's changes")
+	}
+	if err != nil || res.Added != 20 {
+		t.Fatalf("apply: %v, added %d", err, res.Added)
+	}
+}
