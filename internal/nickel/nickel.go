@@ -38,7 +38,10 @@ type Options struct {
 	ImportPaths []string
 	// ApplyContract names a .ncl file whose value is applied as a contract to the result.
 	ApplyContract string
-	// Overrides are "field.path=value" assignments (value in Nickel syntax), applied with force priority.
+	// Overrides are customize-mode arguments, as after `--` on the nickel command line:
+	// "field.path=value" assigns an input field (one without a value or with a default),
+	// "--override field.path=value" overrides any field with force priority; a value is Nickel syntax
+	// or a sigil such as @env:NAME. "list" and "--help" make Export return that text instead.
 	Overrides []string
 	// EmbeddedFS holds prov's schema library, importable as "prov/…".
 	EmbeddedFS fs.FS
@@ -67,6 +70,10 @@ func Diagnostics(err error) diag.Diagnostics {
 type session struct {
 	m  *eval.Machine
 	im *importer
+	// text replaces the export when customize mode asked for `list` or `--help`.
+	text string
+	// root is where the exported value was written, for errors about the value as a whole.
+	root source.Span
 }
 
 func newSession(opts Options) (*session, error) {
@@ -90,6 +97,7 @@ func (s *session) load(files []string, opts Options) (v eval.Value, err error) {
 	err = s.m.Run(func() {
 		for i, f := range files {
 			t := s.im.Import(s.m, f, "", source.Span{})
+			s.root = t.Span
 			if i == 0 {
 				v = s.m.Force(t)
 				continue
@@ -97,7 +105,10 @@ func (s *session) load(files []string, opts Options) (v eval.Value, err error) {
 			v = s.m.Merge(v, s.m.Force(t), source.Span{}, source.Span{}, t.Span)
 		}
 		if len(opts.Overrides) > 0 {
-			v = s.override(v, opts.Overrides)
+			v, s.text = s.customize(v, opts.Overrides)
+			if s.text != "" {
+				return
+			}
 		}
 		if opts.ApplyContract != "" {
 			ct := s.im.Import(s.m, opts.ApplyContract, "", source.Span{})
@@ -123,23 +134,6 @@ func (s *session) selectPath(v eval.Value, field string) eval.Value {
 	return s.m.Eval(n, env)
 }
 
-func (s *session) override(v eval.Value, overrides []string) eval.Value {
-	for _, o := range overrides {
-		path, val, ok := strings.Cut(o, "=")
-		if !ok {
-			eval.Failf("CliError::InvalidOverride", source.Span{}, "invalid override %q: expected field.path=value", o)
-		}
-		src := fmt.Sprintf("{ %s | force = %s }", path, val)
-		f := source.NewFile("<override "+path+">", src)
-		n, err := parser.Parse(f)
-		if err != nil {
-			eval.Fail(err.(*source.Error))
-		}
-		v = s.m.Merge(v, s.m.Eval(n, &eval.Env{}), source.Span{}, source.Span{}, source.Span{})
-	}
-	return v
-}
-
 // Export evaluates files (merged together, like `nickel export a.ncl b.ncl`) and serialises the result.
 // When opts.Binary or $PROV_NICKEL names a nickel binary, that binary does the work instead.
 func Export(files []string, opts Options) ([]byte, error) {
@@ -154,11 +148,21 @@ func Export(files []string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.text != "" {
+		return []byte(s.text), nil
+	}
 	d, err := export.Data(s.m, v, nil)
 	if err != nil {
+		if e, ok := err.(*Error); ok && !e.Span.IsValid() {
+			e.Span = s.root
+		}
 		return nil, err
 	}
-	return export.Format(d, opts.Format)
+	out, err := export.Format(d, opts.Format)
+	if e, ok := err.(*Error); ok && !e.Span.IsValid() {
+		e.Span = s.root
+	}
+	return out, err
 }
 
 // ExportDocument exports the configuration at path as JSON for prov's document loader. positions maps

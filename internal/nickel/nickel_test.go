@@ -212,7 +212,7 @@ func TestOptions(t *testing.T) {
 	}{
 		{"json", Options{}, `{"a":42,"b":{"k":[1,2.5]},"c":"v","d":"hi","e":"embedded","n":{"m":1}}`},
 		{"field", Options{Field: "b.k"}, `[1,2.5]`},
-		{"override", Options{Overrides: []string{"n.m=7", `a="s"`}}, `{"a":"s","b":{"k":[1,2.5]},"c":"v","d":"hi","e":"embedded","n":{"m":7}}`},
+		{"override", Options{Overrides: []string{"--override", "n.m=7", "--override", `a="s"`}}, `{"a":"s","b":{"k":[1,2.5]},"c":"v","d":"hi","e":"embedded","n":{"m":7}}`},
 		{"apply contract", Options{ApplyContract: contract}, `{"a":42,"b":{"k":[1,2.5]},"c":"v","d":"hi","e":"embedded","extra":"x","n":{"m":1}}`},
 		{"text", Options{Field: "d", Format: "text"}, `hi`},
 	}
@@ -228,5 +228,60 @@ func TestOptions(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCustomize(t *testing.T) {
+	p := writeTemp(t, "main.ncl", `{ input | String, port | default = 80, fixed = 1, derived = "%{input}:%{std.to_string port}" }`)
+	t.Setenv("PROV_NICKEL_TEST_HOST", "example.org")
+	tests := []struct {
+		name    string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"assign inputs", []string{`input="a"`, "port=8080"}, `{"derived":"a:8080","fixed":1,"input":"a","port":8080}`, ""},
+		{"sigil", []string{"input=@env:PROV_NICKEL_TEST_HOST"}, `{"derived":"example.org:80","fixed":1,"input":"example.org","port":80}`, ""},
+		{"override", []string{`input="a"`, "--override", "fixed=2"}, `{"derived":"a:80","fixed":2,"input":"a","port":80}`, ""},
+		{"not an input", []string{"fixed=2"}, "", "invalid assignment: `fixed` isn't an input"},
+		{"unknown field", []string{"--override", "nope=1"}, "", "invalid override: unknown field `nope`"},
+		{"syntax", []string{"input==1"}, "", "unexpected token"},
+		{"list", []string{"list"}, "Input fields:\n- input: <String>\n- port\n\nOverridable fields (require `--override`):\n- derived\n- fixed\n\nUse the `query` subcommand to print a detailed description of a specific field. See `nickel help query`.\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Export([]string{p}, Options{Overrides: tt.args})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(Render(err), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(Render(err))
+			}
+			out := string(got)
+			if strings.HasPrefix(out, "{") {
+				out = compact(t, out)
+			}
+			if diff := cmp.Diff(tt.want, out); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	p := writeTemp(t, "main.ncl", "{\n  a | Number = \"x\",\n}\n")
+	_, err := Export([]string{p}, Options{})
+	want := "error: contract broken by the value of `a`\n" +
+		"  ┌─ " + p + ":2:16\n" +
+		"  │\n" +
+		"2 │   a | Number = \"x\",\n" +
+		"  │                ^^^\n" +
+		"  │\n" +
+		"  = expected a Number, got a String\n"
+	if diff := cmp.Diff(want, Render(err)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -54,11 +54,10 @@ func (o *commonOptions) resolve(args []string) {
 	}
 }
 
-// report prints err as diagnostics on stderr and returns the exit error.
+// report prints err on stderr as the nickel CLI would (prov nickel is a drop-in for it) and returns
+// the exit error.
 func report(w io.Writer, err error) error {
-	for _, d := range nickel.Diagnostics(err) {
-		fmt.Fprintln(w, d.String())
-	}
+	fmt.Fprint(w, nickel.Render(err))
 	return cmdutil.SilentExit(cmdutil.ExitFailure)
 }
 

@@ -49,7 +49,8 @@ func TestCommands(t *testing.T) {
 		{"export contract", []string{"export", "main.ncl", "--apply-contract", "contract.ncl", "--field", "server.cores"}, "2\n", "", 0},
 		{"eval", []string{"eval", "main.ncl", "--field", "server.cores"}, "2\n", "", 0},
 		{"query", []string{"query", "main.ncl", "--field", "server.zone"}, "Where it runs\n\n• contract: String\n• default: \"fi-hel1\"\n", "", 0},
-		{"error", []string{"export", "bad.ncl"}, "", "bad.ncl:2:16: error: a: contract broken by the value of `a`", 1},
+		{"error", []string{"export", "bad.ncl"}, "", "error: contract broken by the value of `a`\n  ┌─ " + filepath.Join(dir, "bad.ncl") + ":2:16\n", 1},
+		{"list", []string{"export", "main.ncl", "--", "list"}, "Input fields:\n- server.zone: <String>\n\nOverridable fields (require `--override`):\n- server.cores\n\nUse the `query` subcommand to print a detailed description of a specific field. See `nickel help query`.\n", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

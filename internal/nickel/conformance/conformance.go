@@ -280,6 +280,10 @@ func runSnapshot(base string, e snapshotEntry) Case {
 		case "--":
 			opts.Overrides = append(opts.Overrides, args[i+1:]...)
 			i = len(args)
+			if os.Getenv("CARGO_PKG_NAME") == "" {
+				// upstream runs its snapshots under cargo, which sets this
+				os.Setenv("CARGO_PKG_NAME", "nickel-lang-cli")
+			}
 		default:
 			return Case{Reason: "unsupported CLI arguments " + strings.Join(args, " ")}
 		}
@@ -301,8 +305,9 @@ func runSnapshot(base string, e snapshotEntry) Case {
 		} else {
 			got = stderr.String()
 			if err != nil {
-				got += err.Error()
+				got += nickel.Render(err)
 			}
+			got = strings.ReplaceAll(got, filepath.Join(base, "inputs"), "[INPUTS_PATH]")
 		}
 		if strings.TrimRight(got, "\n") != strings.TrimRight(want, "\n") {
 			return Case{Reason: fmt.Sprintf("%s differs: got %q", filepath.Base(snap), truncate(got, 300))}

@@ -362,3 +362,13 @@ func (m *Machine) WithFields(r *Record, set map[string]*Thunk, del map[string]bo
 	}
 	return m.close(fields)
 }
+
+// PathRecord returns the record {a.b.c = t} for path [a b c], with the innermost field at priority p.
+func PathRecord(path []string, t *Thunk, p Priority) *Record {
+	r := &Record{Fields: map[string]*Field{path[len(path)-1]: {Def: valueDef{t}, Val: t, Priority: p}}}
+	for i := len(path) - 2; i >= 0; i-- {
+		inner := Ready(r)
+		r = &Record{Fields: map[string]*Field{path[i]: {Def: valueDef{inner}, Val: inner, Priority: Priority{Kind: PrioNumeric}}}}
+	}
+	return r
+}

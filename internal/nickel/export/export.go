@@ -35,7 +35,14 @@ func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Pat
 	m.Enter(source.Span{})
 	defer m.Leave()
 	switch v := v.(type) {
-	case nil, bool, string, *big.Rat:
+	case *big.Rat:
+		if _, err := Number(v); err != nil {
+			e := *err.(*source.Error)
+			e.Path = path.String()
+			eval.Fail(&e)
+		}
+		return v
+	case nil, bool, string:
 		return v
 	case *eval.Enum:
 		if v.Arg == nil {
@@ -70,8 +77,20 @@ func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Pat
 		}
 		return o
 	}
-	e := source.Errorf("ExportError::NonSerializable", source.Span{}, "non serializable term: cannot export a %s", eval.TypeName(v))
+	var span source.Span
+	if c, ok := v.(*eval.Closure); ok {
+		span = c.Body.Span()
+		if c.Param != nil {
+			span = c.Param.Span().To(span)
+		}
+	}
+	e := source.Errorf("ExportError::NonSerializable", span, "non serializable term")
 	e.Path = path.String()
+	e.Notes = []string{
+		"Nickel only supports serializing to and from strings, booleans, numbers, enum tags, `null` (depending on the format), as well as records and arrays of serializable values.",
+		"Functions and special values (such as contract labels) aren't serializable.",
+		"If you want serialization to ignore a specific value, please use the `not_exported` metadata.",
+	}
 	eval.Fail(e)
 	return nil
 }
@@ -83,9 +102,14 @@ func force(m *eval.Machine, t *eval.Thunk, path value.Path) eval.Value {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if err, ok := eval.AsError(r); ok && err.Path == "" {
+			if err, ok := eval.AsError(r); ok && (err.Path == "" || !err.Span.IsValid()) {
 				e := *err
-				e.Path = path.String()
+				if e.Path == "" {
+					e.Path = path.String()
+				}
+				if !e.Span.IsValid() {
+					e.Span = t.Span
+				}
 				eval.Fail(&e)
 			}
 			panic(r)
@@ -220,9 +244,22 @@ func Number(r *big.Rat) (string, error) {
 	}
 	f, _ := r.Float64()
 	if math.IsInf(f, 0) {
-		return "", source.Errorf("ExportError::NumberOutOfRange", source.Span{}, "%s is too large to be serialized", eval.FormatNumber(r))
+		e := source.Errorf("ExportError::NumberOutOfRange", source.Span{}, "The number %s is too large (in absolute value) to be serialized.", Scientific(r))
+		e.Notes = []string{"Only numbers in the range -1.7976931348623157e308 to 1.7976931348623157e308 can be portably serialized"}
+		return "", e
 	}
 	return Ryu(f), nil
+}
+
+// Scientific writes a large number as d.ddde±N with the shortest exact mantissa (10^400 is 1e400).
+func Scientific(r *big.Rat) string {
+	f := new(big.Float).SetPrec(200).SetRat(r)
+	s := f.Text('e', -1)
+	mant, exp, _ := strings.Cut(s, "e")
+	if strings.Contains(mant, ".") {
+		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+	}
+	return mant + "e" + strings.TrimPrefix(exp, "+")
 }
 
 // Ryu formats f like Rust's ryu crate (used by serde_json and serde_yaml).

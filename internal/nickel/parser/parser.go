@@ -133,7 +133,11 @@ func (p *parser) expr() ast.Node {
 		p.expect("=>")
 		body := p.expr()
 		for i := len(params) - 1; i >= 0; i-- {
-			body = &ast.Fun{At: ast.At{Pos: t.Span.To(body.Span())}, Param: params[i], Body: body}
+			start := params[i].Span()
+			if i == 0 {
+				start = t.Span
+			}
+			body = &ast.Fun{At: ast.At{Pos: start.To(body.Span())}, Param: params[i], Body: body}
 		}
 		return body
 	case t.Is("if"):

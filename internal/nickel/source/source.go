@@ -106,6 +106,9 @@ type Error struct {
 	Path string
 	// Notes are further lines of explanation.
 	Notes []string
+	// Label annotates the primary span in rendered output; Trailer is rendered after the error
+	// (a secondary "note:" block).
+	Label, Trailer string
 }
 
 // Note is a secondary location attached to an Error.
