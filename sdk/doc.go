@@ -19,6 +19,8 @@
 // commands and moves files over the channel the host provides.
 //
 // A plugin's main calls ServeProvider or ServeTaskserv. NewProviderServer and NewTaskservServer return
-// the same implementation for use in this process, which is how prov runs its builtin plugins in tests
-// and how the sdk/plugintest package drives a plugin.
+// the same implementation for use in this process, which is how prov runs its builtin plugins in tests.
+// The sdk/plugintest package tests a plugin through the real protocol, one operation at a time, step by
+// step, or as whole documents run through prov's planner and engine. Provider.Markdown renders a
+// reference of a provider's configuration and resource types for its README.
 package sdk
