@@ -18,6 +18,11 @@ func Render(err error) string {
 	}
 	var b strings.Builder
 	b.WriteString("error: " + e.Message + "\n")
+	if e.Reason != "" {
+		for _, line := range strings.Split(e.Reason, "\n") {
+			b.WriteString("       " + line + "\n")
+		}
+	}
 	notes := e.Notes
 	if e.Path != "" && e.Class == "ExportError::NonSerializable" {
 		notes = append([]string{"When exporting field `" + e.Path + "`"}, notes...)

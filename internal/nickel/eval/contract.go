@@ -37,10 +37,8 @@ func (m *Machine) Blame(l *Label, at source.Span, detail string) {
 	} else if l.Path != "" {
 		msg = fmt.Sprintf("contract broken by the value of `%s`", l.Path)
 	}
-	if l.Message != "" {
-		msg += ": " + l.Message
-	}
 	e := source.Errorf("EvalError::BlameError", at, "%s", msg)
+	e.Reason = l.Message
 	if !at.IsValid() {
 		e.Span = l.ValueSpan
 	}

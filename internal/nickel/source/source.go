@@ -106,6 +106,9 @@ type Error struct {
 	Path string
 	// Notes are further lines of explanation.
 	Notes []string
+	// Reason is the contract's own explanation of a blame ("expected a zone name"), shown under the
+	// message.
+	Reason string
 	// Label annotates the primary span in rendered output; Trailer is rendered after the error
 	// (a secondary "note:" block).
 	Label, Trailer string
@@ -133,11 +136,19 @@ func (e *Error) Error() string {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Message)
+	b.WriteString(e.Summary())
 	b.WriteString(" [")
 	b.WriteString(e.Class)
 	b.WriteString("]")
 	return b.String()
+}
+
+// Summary is the message followed by the reason, if any.
+func (e *Error) Summary() string {
+	if e.Reason != "" {
+		return e.Message + ": " + e.Reason
+	}
+	return e.Message
 }
 
 // Detail renders the snippet and notes shown under the summary.
@@ -185,7 +196,7 @@ func snippet(b *strings.Builder, s Span, msg string) {
 func (e *Error) Diagnostics() diag.Diagnostics {
 	return diag.Diagnostics{{
 		Severity: diag.Error,
-		Summary:  e.Message,
+		Summary:  e.Summary(),
 		Detail:   e.Detail(),
 		Path:     e.Path,
 		Pos:      e.Span.Pos(),

@@ -164,10 +164,8 @@ func contractLib() lib {
 					eval.Fail(err)
 				}
 				fields := map[string]*eval.Thunk{}
-				msg := strings.TrimPrefix(err.Message, "contract broken by a value")
-				msg = strings.TrimPrefix(msg, ": ")
-				if msg != "" {
-					fields["message"] = eval.Ready(msg)
+				if err.Reason != "" {
+					fields["message"] = eval.Ready(err.Reason)
 				}
 				return &eval.Enum{Tag: "Error", Arg: eval.Ready(eval.NewRecord(fields))}
 			}
@@ -325,7 +323,8 @@ func topLib() lib {
 		}),
 		"fail_with": builtin("std.fail_with", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			msg := m.Str(a[0], "std.fail_with", at)
-			e := source.Errorf("EvalError::BlameError", at, "contract broken by a value: %s", msg)
+			e := source.Errorf("EvalError::BlameError", at, "contract broken by a value")
+			e.Reason = msg
 			eval.Fail(e)
 			return nil
 		}),
