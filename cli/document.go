@@ -85,20 +85,13 @@ func requirements(cfgs map[string]plan.ProviderConfig) []host.Requirement {
 
 // hostOptions are the plugin host's options for this project.
 func (p *project) hostOptions() host.Options {
-	var builtins []host.ID
-	for name := range builtinProviders {
-		builtins = append(builtins, host.ID{Kind: host.Provider, Name: name})
-	}
-	for name := range builtinTaskservs {
-		builtins = append(builtins, host.ID{Kind: host.Taskserv, Name: name})
-	}
 	search := p.ws.PluginPaths(p.ws.Settings)
 	for _, d := range host.SearchPath(p.dir) {
 		if !slices.Contains(search, d) {
 			search = append(search, d)
 		}
 	}
-	return host.Options{Dir: p.dir, SearchPath: search, Builtins: builtins, ProvVersion: p.f.Version,
+	return host.Options{Dir: p.dir, SearchPath: search, Builtins: builtins.IDs(), ProvVersion: p.f.Version,
 		Logger: p.f.Logger.Named("plugins"), SelfExe: selfExe(), TrustedKeys: p.ws.Settings.TrustedKeys()}
 }
 
