@@ -204,10 +204,13 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			return v
 		})
 	case "AnyOf", "Not":
+		// like std.contract.check: only the immediate part of each contract decides; checks delayed
+		// inside arrays, records and functions stay attached to the value that passed
 		return Lazy(t.Span, func() Value {
+			var v Value
 			matched := false
 			for _, sub := range c.Args {
-				if m.Catch(func() { m.DeepForce(m.Force(m.ApplyContract(sub, l, t))) }) == nil {
+				if m.Catch(func() { v = m.Force(m.ApplyContract(sub, l, t)) }) == nil {
 					matched = true
 					break
 				}
@@ -215,7 +218,10 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			if matched == (c.Kind == "Not") {
 				m.Blame(l, t.Span, "")
 			}
-			return m.Force(t)
+			if c.Kind == "Not" {
+				return m.Force(t)
+			}
+			return v
 		})
 	case "AllOf":
 		for _, sub := range c.Args {

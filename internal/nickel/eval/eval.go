@@ -470,14 +470,8 @@ func (m *Machine) bindingThunk(b *ast.Binding, env *Env) *Thunk {
 	if b.Annot.Empty() {
 		return t
 	}
-	return m.applyAnnot(b.Annot, t, env, b.Value.Span(), patName(b.Pat))
-}
-
-func patName(p ast.Pattern) string {
-	if v, ok := p.(*ast.PVar); ok {
-		return v.Name
-	}
-	return ""
+	// upstream names only record fields in blame messages, not let-bound variables
+	return m.applyAnnot(b.Annot, t, env, b.Value.Span(), "")
 }
 
 func (m *Machine) annotate(n *ast.Annotated, env *Env) *Thunk {
