@@ -123,7 +123,10 @@ func testProvider(c *cloud) *Provider {
 					}
 					return nil
 				},
-				Plan: func(_ context.Context, _ *Op, d *Data) error {
+				Plan: func(_ context.Context, op *Op, d *Data) error {
+					if d.String("name") == "legacy" {
+						op.Warnf("name", "legacy names are deprecated")
+					}
 					if d.String("name") == "warn" {
 						return AttrErrorf("name", "warn is not a name")
 					}
@@ -287,6 +290,12 @@ func TestPlan(t *testing.T) {
 			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "?", "cores": 2, "disk": {"size_gb": 10}}`,
 			wantReplace: []string{"zone"},
 			wantCost:    ptr(10.0),
+		},
+		{
+			name:        "plan hook warning",
+			config:      `{"name": "legacy"}`,
+			wantPlanned: `{"id": "?", "ip": "?", "name": "legacy", "zone": "fi-hel1"}`,
+			wantDiags:   []pathSummary{{"name", "warning: legacy names are deprecated"}},
 		},
 		{
 			name:        "wholly unknown config",
