@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,9 +38,21 @@ func fileResource() *sdk.Resource {
 			if err := writeFile(d); err != nil {
 				return err
 			}
+			// The operation record lets a create in doubt be found by its operation id (see settleFile);
+			// it is written before the creation log, so a create the log shows is always found.
+			if rec := clientOf(op).opRecord(op.ID); rec != "" {
+				if err := writeRecord(rec, d.Raw()); err != nil {
+					return err
+				}
+			}
 			return logCreation(clientOf(op).creationLog, d.ID(), op.ID)
 		},
-		Read:   readFile,
+		Read: func(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+			if d.String("path") == "" {
+				return settleFile(ctx, op, d)
+			}
+			return readFile(ctx, op, d)
+		},
 		Update: func(_ context.Context, _ *sdk.Op, d *sdk.Data) error { return writeFile(d) },
 		Delete: func(_ context.Context, _ *sdk.Op, d *sdk.Data) error {
 			if err := os.Remove(d.String("path")); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -54,12 +67,31 @@ func fileResource() *sdk.Resource {
 	}
 }
 
+// settleFile reads the file an interrupted create (in doubt: prov knows only its operation id) made,
+// from the create's operation record. Without a record the create did not finish: not found, so prov
+// creates it again, and a rollback knows there is nothing to delete.
+func settleFile(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+	rec := clientOf(op).opRecord(op.ID)
+	if rec == "" {
+		return sdk.ErrNotFound
+	}
+	done, err := readRecord(rec)
+	if errors.Is(err, fs.ErrNotExist) {
+		return sdk.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	maps.Copy(d.Raw(), done)
+	if d.String("path") == "" {
+		return sdk.ErrNotFound
+	}
+	return readFile(ctx, op, d)
+}
+
 // readFile refreshes d from the file on disk, so changes made outside prov show as drift.
 func readFile(_ context.Context, _ *sdk.Op, d *sdk.Data) error {
 	path := d.String("path")
-	if path == "" { // an operation in doubt: the write is idempotent, so let it run again
-		return sdk.ErrNotFound
-	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return sdk.ErrNotFound

@@ -9,7 +9,8 @@
 // For tests, chaos runs and benchmarks the provider can inject latency and failures, configured in a
 // fault_injection block that is refused unless PROV_FAULT_INJECTION=1 is set, so no user trips over it.
 // When PROV_LOCAL_CREATION_LOG names a file, every successful create of a local_file appends one line
-// "PATH<TAB>OPERATION-ID" to it, which crash-safety tests count to prove nothing was created twice.
+// "PATH<TAB>OPERATION-ID" to it, which crash-safety tests count to prove nothing was created twice; a
+// retry of an operation in doubt logs again under the same operation id.
 package local
 
 import (
@@ -46,7 +47,10 @@ Relative paths resolve against the working directory prov runs in.
 For tests, chaos runs and benchmarks, a ` + "`fault_injection`" + ` block adds latency and failures. It is
 refused unless the environment variable ` + "`PROV_FAULT_INJECTION=1`" + ` is set, so nobody trips over it.
 When ` + "`PROV_LOCAL_CREATION_LOG`" + ` names a file, every successful create of a local_file appends one line
-"PATH<TAB>OPERATION-ID" to it; crash-safety tests count these lines to prove nothing was created twice.`
+"PATH<TAB>OPERATION-ID" to it; crash-safety tests count these lines to prove nothing was created twice.
+A create whose outcome was in doubt after a crash is retried with the same operation id (writing a file
+is idempotent) and logs again with that id: two lines for one path with different operation ids mean
+the file was really created twice.`
 
 // New returns the local provider's declaration; sdk.ServeProvider or sdk.NewProviderServer runs it.
 func New() *sdk.Provider {
