@@ -314,6 +314,9 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 			m.Blame(lbl, t.Span, "")
 		}
 	}
+	if l.Path == "" {
+		return m.mergeRecords(r, c, l.Span)
+	}
 	// field labels get the data path of the checked record
 	fields := make(map[string]*Field, len(c.Fields))
 	for k, f := range c.Fields {

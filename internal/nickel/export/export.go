@@ -31,7 +31,32 @@ func Data(m *eval.Machine, v eval.Value, onField func(p value.Path, span source.
 	return out, err
 }
 
-func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Path, source.Span)) any {
+// step is one step of the data path being exported, linked to its parent; the value.Path is only
+// built when needed (for an error or a position).
+type step struct {
+	parent *step
+	key    string
+	index  int
+	isIdx  bool
+}
+
+func (s *step) Key(k string) *step { return &step{parent: s, key: k} }
+func (s *step) Index(i int) *step  { return &step{parent: s, index: i, isIdx: true} }
+func (s *step) String() string     { return s.Path().String() }
+
+// Path converts the chain into a value.Path.
+func (s *step) Path() value.Path {
+	var p value.Path
+	for x := s; x != nil; x = x.parent {
+		p = append(p, value.Step{Key: x.key, Index: x.index, IsIndex: x.isIdx})
+	}
+	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+func data(m *eval.Machine, v eval.Value, path *step, onField func(value.Path, source.Span)) any {
 	m.Enter(source.Span{})
 	defer m.Leave()
 	switch v := v.(type) {
@@ -70,7 +95,7 @@ func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Pat
 				eval.Fail(e)
 			}
 			if onField != nil {
-				onField(p, f.Span)
+				onField(p.Path(), f.Span)
 			}
 			o.Keys = append(o.Keys, k)
 			o.Vals = append(o.Vals, data(m, force(m, f.Val, p), p, onField))
@@ -96,7 +121,7 @@ func data(m *eval.Machine, v eval.Value, path value.Path, onField func(value.Pat
 }
 
 // force evaluates t, attaching path to an error that has none.
-func force(m *eval.Machine, t *eval.Thunk, path value.Path) eval.Value {
+func force(m *eval.Machine, t *eval.Thunk, path *step) eval.Value {
 	if v := t.Value(); v != nil {
 		return v
 	}

@@ -41,7 +41,7 @@ func (s *Scanner) errf(start int, class, format string, args ...any) *source.Err
 
 // All scans the whole file.
 func (s *Scanner) All() ([]token.Token, error) {
-	var out []token.Token
+	out := make([]token.Token, 0, len(s.src)/5+16)
 	for {
 		t, err := s.Next()
 		if err != nil {
