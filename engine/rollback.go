@@ -34,7 +34,7 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 	if err != nil {
 		return nil, fmt.Errorf("engine: rollback: the journal's plan: %w", err)
 	}
-	if prior.Serial == 0 && len(prior.Resources) == 0 {
+	if prior.Serial == 0 && len(prior.Resources) == 0 && applyPlan.Lineage != "" {
 		// No state was ever written (the interrupted apply was the first): keep the lineage the plan
 		// was made against rather than the one made up by reading a missing state.
 		prior = prior.Clone()
