@@ -40,7 +40,7 @@ func fileResource() *sdk.Resource {
 			}
 			// The operation record lets a create in doubt be found by its operation id (see settleFile);
 			// it is written before the creation log, so a create the log shows is always found.
-			if rec := clientOf(op).opRecord(op.ID); rec != "" {
+			if rec := clientOf(op).opRecord(fileRecordKey(op.ID)); rec != "" {
 				if err := writeRecord(rec, d.Raw()); err != nil {
 					return err
 				}
@@ -71,7 +71,7 @@ func fileResource() *sdk.Resource {
 // from the create's operation record. Without a record the create did not finish: not found, so prov
 // creates it again, and a rollback knows there is nothing to delete.
 func settleFile(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
-	rec := clientOf(op).opRecord(op.ID)
+	rec := clientOf(op).opRecord(fileRecordKey(op.ID))
 	if rec == "" {
 		return sdk.ErrNotFound
 	}
@@ -87,6 +87,14 @@ func settleFile(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		return sdk.ErrNotFound
 	}
 	return readFile(ctx, op, d)
+}
+
+// fileRecordKey keeps local_file's operation records apart from local_command's in the same directory.
+func fileRecordKey(opID string) string {
+	if opID == "" {
+		return ""
+	}
+	return "local_file\x00" + opID
 }
 
 // readFile refreshes d from the file on disk, so changes made outside prov show as drift.
