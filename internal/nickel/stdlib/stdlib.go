@@ -66,6 +66,9 @@ func Install(m *eval.Machine) error {
 		return m.Merge(goStd, ncl, source.Span{}, source.Span{}, source.Span{})
 	})
 	globals["std"] = stdThunk
+	// the primitive operations themselves report type errors as upstream's primops do
+	globals["%array/at_raw%"] = eval.Ready(builtin("%array/at%", 2, primArrayAt))
+	globals["%array/slice_raw%"] = eval.Ready(builtin("%array/slice%", 3, primArraySlice))
 	m.Globals = m.Globals.BindAll(globals)
 	for name, src := range primops {
 		f := source.NewFile("<primop "+name+">", src)
@@ -89,9 +92,9 @@ var primops = map[string]string{
 	"blame":            "std.contract.blame",
 	"serialize":        "std.serialize",
 	"deserialize":      "std.deserialize",
-	"array/at":         "fun a i => std.array.at i a",
+	"array/at":         "%array/at_raw%",
 	"array/length":     "std.array.length",
-	"array/slice":      "std.array.slice",
+	"array/slice":      "%array/slice_raw%",
 	"array/map":        "fun a f => std.array.map f a",
 	"record/insert":    "fun field r value => std.record.insert field value r",
 	"record/remove":    "std.record.remove",
@@ -134,4 +137,44 @@ func sortedKeys(m map[string]*eval.Thunk) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func primArray(m *eval.Machine, t *eval.Thunk, op string) *eval.Array {
+	v := m.Force(t)
+	a, ok := v.(*eval.Array)
+	if !ok {
+		eval.Failf("EvalError::NAryPrimopTypeError", t.Span, "type error: %s expects an Array, got %s", op, eval.TypeName(v))
+	}
+	return a
+}
+
+func primIndex(m *eval.Machine, t *eval.Thunk, op string) int {
+	v := m.Force(t)
+	r, ok := v.(*big.Rat)
+	if !ok {
+		eval.Failf("EvalError::NAryPrimopTypeError", t.Span, "type error: %s expects a Number, got %s", op, eval.TypeName(v))
+	}
+	if !r.IsInt() || !r.Num().IsInt64() {
+		eval.Failf("EvalError::Other", t.Span, "%s expects an integer index, got %s", op, eval.FormatNumber(r))
+	}
+	return int(r.Num().Int64())
+}
+
+func primArrayAt(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+	arr := primArray(m, a[0], "%array/at%")
+	i := primIndex(m, a[1], "%array/at%")
+	if i < 0 || i >= len(arr.Elems) {
+		eval.Failf("EvalError::Other", at, "invalid array indexing: index %d out of bounds for an array of length %d", i, len(arr.Elems))
+	}
+	return m.Force(arr.Elems[i])
+}
+
+func primArraySlice(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
+	start := primIndex(m, a[0], "%array/slice%")
+	end := primIndex(m, a[1], "%array/slice%")
+	arr := primArray(m, a[2], "%array/slice%")
+	if start < 0 || end > len(arr.Elems) || start > end {
+		eval.Failf("EvalError::Other", at, "invalid array slice [%d, %d) of an array of length %d", start, end, len(arr.Elems))
+	}
+	return &eval.Array{Elems: arr.Elems[start:end:end]}
 }
