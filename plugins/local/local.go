@@ -9,8 +9,9 @@
 // For tests, chaos runs and benchmarks the provider can inject latency and failures, configured in a
 // fault_injection block that is refused unless PROV_FAULT_INJECTION=1 is set, so no user trips over it.
 // When PROV_LOCAL_CREATION_LOG names a file, every successful create of a local_file appends one line
-// "PATH<TAB>OPERATION-ID" to it, which crash-safety tests count to prove nothing was created twice; a
-// retry of an operation in doubt logs again under the same operation id.
+// "PATH<TAB>OPERATION-ID" to it, which crash-safety tests count to prove nothing was created twice.
+// local_file and local_command record each finished create by operation id, so a create left in doubt
+// by a crash is found by that id (Read with only the operation id) instead of being done again.
 package local
 
 import (
@@ -48,9 +49,8 @@ For tests, chaos runs and benchmarks, a ` + "`fault_injection`" + ` block adds l
 refused unless the environment variable ` + "`PROV_FAULT_INJECTION=1`" + ` is set, so nobody trips over it.
 When ` + "`PROV_LOCAL_CREATION_LOG`" + ` names a file, every successful create of a local_file appends one line
 "PATH<TAB>OPERATION-ID" to it; crash-safety tests count these lines to prove nothing was created twice.
-A create whose outcome was in doubt after a crash is retried with the same operation id (writing a file
-is idempotent) and logs again with that id: two lines for one path with different operation ids mean
-the file was really created twice.`
+local_file and local_command record every finished create by operation id under operations_dir, so a
+create left in doubt by a crash is found by that id instead of being done again.`
 
 // New returns the local provider's declaration; sdk.ServeProvider or sdk.NewProviderServer runs it.
 func New() *sdk.Provider {
@@ -60,8 +60,8 @@ func New() *sdk.Provider {
 		Description: description,
 		Config: map[string]*sdk.Attribute{
 			"operations_dir": {Type: sdk.String, Optional: true,
-				Description: "Where local_command records finished operations by operation id, so a retried create " +
-					"is not run twice. Default: prov/local/operations under the user cache directory."},
+				Description: "Where local_file and local_command record finished creates by operation id, so a create " +
+					"in doubt after a crash is found, not done twice. Default: prov/local/operations under the user cache directory."},
 			"fault_injection": {Type: sdk.Object(map[string]*sdk.Attribute{
 				"latency_ms":      {Type: sdk.Number, Optional: true, Validators: []sdk.Validator{sdk.Between(0, 3_600_000)}, Description: "Delay added to every create, update and delete."},
 				"plan_latency_ms": {Type: sdk.Number, Optional: true, Validators: []sdk.Validator{sdk.Between(0, 3_600_000)}, Description: "Delay added to every plan."},
