@@ -190,10 +190,13 @@ func writeTOMLTable(b *bytes.Buffer, o *Object, path []string) error {
 		}
 		switch {
 		case isTable(v):
-			if b.Len() > 0 {
-				b.WriteByte('\n')
+			// like the toml crate, a table holding only tables gets no header of its own
+			if sub := v.(*Object); len(sub.Keys) == 0 || hasPlainValues(sub) {
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString("[" + strings.Join(header, ".") + "]\n")
 			}
-			b.WriteString("[" + strings.Join(header, ".") + "]\n")
 			if err := writeTOMLTable(b, v.(*Object), p); err != nil {
 				return err
 			}
@@ -210,6 +213,15 @@ func writeTOMLTable(b *bytes.Buffer, o *Object, path []string) error {
 		}
 	}
 	return nil
+}
+
+func hasPlainValues(o *Object) bool {
+	for _, v := range o.Vals {
+		if !isTable(v) && !isTableArray(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeTOMLValue(b *bytes.Buffer, v any, path []string) error {
