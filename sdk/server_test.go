@@ -49,7 +49,7 @@ func testProvider(c *cloud) *Provider {
 					"tags":     {Type: MapOf(String), Optional: true},
 					"password": {Type: String, Optional: true, Sensitive: true},
 					"ingress": {Type: ListOf(Object(map[string]*Attribute{
-						"port":  {Type: Number, Required: true},
+						"port":  {Type: Number, Required: true, ForceNew: true},
 						"proto": {Type: String, Optional: true, Default: "tcp"},
 					})), Optional: true},
 					"disk": {Type: Object(map[string]*Attribute{
@@ -282,6 +282,19 @@ func TestPlan(t *testing.T) {
 			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "fi-hel1", "cores": 2, "disk": {"size_gb": 20}}`,
 			wantReplace: []string{"disk.size_gb"},
 			wantCost:    ptr(10.0),
+		},
+		{
+			name:        "force_new inside a list element replaces at its index",
+			prior:       `{"id": "srv-1", "name": "web", "zone": "fi-hel1", "ip": "10.0.0.1", "ingress": [{"port": 22, "proto": "tcp"}, {"port": 80, "proto": "tcp"}]}`,
+			config:      `{"name": "web", "ingress": [{"port": 22, "proto": "udp"}, {"port": 443}]}`,
+			wantPlanned: `{"id": "?", "ip": "?", "name": "web", "zone": "fi-hel1", "ingress": [{"port": 22, "proto": "udp"}, {"port": 443, "proto": "tcp"}]}`,
+			wantReplace: []string{"ingress[1].port"},
+		},
+		{
+			name:        "adding a list element updates in place",
+			prior:       `{"id": "srv-1", "name": "web", "zone": "fi-hel1", "ip": "10.0.0.1", "ingress": [{"port": 22, "proto": "tcp"}]}`,
+			config:      `{"name": "web", "ingress": [{"port": 22}, {"port": 443}]}`,
+			wantPlanned: `{"id": "srv-1", "ip": "?", "name": "web", "zone": "fi-hel1", "ingress": [{"port": 22, "proto": "tcp"}, {"port": 443, "proto": "tcp"}]}`,
 		},
 		{
 			name:        "unknown force_new value replaces",

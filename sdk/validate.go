@@ -297,7 +297,7 @@ func (t Type) sensitivePaths(p value.Path, v any, out *[]value.Path) {
 }
 
 // replacePaths appends the paths of ForceNew attributes whose value differs between prior and planned,
-// descending into nested objects.
+// descending into nested objects, lists and maps of objects.
 func (o *object) replacePaths(p value.Path, prior, planned map[string]any, out *[]value.Path) {
 	for _, name := range o.names {
 		a := o.attrs[name]
@@ -312,11 +312,35 @@ func (o *object) replacePaths(p value.Path, prior, planned map[string]any, out *
 			*out = append(*out, p.Key(name))
 			continue
 		}
-		if a.Type.kind == plugins.Object {
-			pm, ok1 := pv.(map[string]any)
-			nm, ok2 := nv.(map[string]any)
-			if ok1 && ok2 {
-				a.Type.obj.replacePaths(p.Key(name), pm, nm, out)
+		a.Type.replacePaths(p.Key(name), pv, nv, out)
+	}
+}
+
+// replacePaths finds changed ForceNew attributes inside objects, including the objects of lists and
+// maps; elements present on one side only are additions or removals, which do not force anything.
+func (t Type) replacePaths(p value.Path, prior, planned any, out *[]value.Path) {
+	if t.object() == nil {
+		return
+	}
+	switch t.kind {
+	case plugins.Object:
+		pm, ok1 := prior.(map[string]any)
+		nm, ok2 := planned.(map[string]any)
+		if ok1 && ok2 {
+			t.obj.replacePaths(p, pm, nm, out)
+		}
+	case plugins.List:
+		pl, _ := prior.([]any)
+		nl, _ := planned.([]any)
+		for i := range min(len(pl), len(nl)) {
+			t.elem.replacePaths(p.Index(i), pl[i], nl[i], out)
+		}
+	case plugins.Map:
+		pm, _ := prior.(map[string]any)
+		nm, _ := planned.(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(nm)) {
+			if pv, ok := pm[k]; ok {
+				t.elem.replacePaths(p.Key(k), pv, nm[k], out)
 			}
 		}
 	}
