@@ -176,8 +176,8 @@ func logTrial(w io.Writer, r Result, total int) {
 
 // PrintTable prints one row per fault kind and the final "N passed, N failed" line.
 func PrintTable(w io.Writer, results []Result, kinds []string) (passed, failed int) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "fault\ttrials\tpassed\tfailed\tresumed\trolled back\tjournal left\tmean time\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "fault\ttrials\tpassed\tfailed\tresumed\trolled back\tjournal left\tmean time")
 	for _, k := range kinds {
 		var n, ok, resumed, rolled, journal int
 		var total time.Duration
@@ -204,7 +204,7 @@ func PrintTable(w io.Writer, results []Result, kinds []string) (passed, failed i
 		}
 		passed += ok
 		failed += n - ok
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1fs\t\n", k, n, ok, n-ok, resumed, rolled, journal,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1fs\n", k, n, ok, n-ok, resumed, rolled, journal,
 			(total / time.Duration(n)).Seconds())
 	}
 	tw.Flush()
