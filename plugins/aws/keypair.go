@@ -1,0 +1,142 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/provhq/prov/sdk"
+)
+
+func keyPairResource() *sdk.Resource {
+	return &sdk.Resource{
+		Description: "An EC2 key pair imported from an OpenSSH public key; its id is the key name.",
+		Attributes: map[string]*sdk.Attribute{
+			"key_name": {Type: sdk.String, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.LengthBetween(1, 255)}, Description: "Name of the key pair."},
+			"public_key": {Type: sdk.String, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.Regexp(`^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+`)},
+				Description: "OpenSSH public key, e.g. the content of ~/.ssh/id_ed25519.pub."},
+			"tags":        {Type: sdk.MapOf(sdk.String), Optional: true, Description: "Tags of the key pair."},
+			"key_pair_id": {Type: sdk.String, Computed: true, Description: "EC2's id of the key pair (key-…)."},
+			"fingerprint": {Type: sdk.String, Computed: true, Description: "Fingerprint of the public key as EC2 computes it."},
+			"key_type":    {Type: sdk.String, Computed: true, Description: "rsa or ed25519."},
+			"arn":         {Type: sdk.String, Computed: true, Description: "ARN of the key pair."},
+		},
+		Create: createKeyPair,
+		Read:   readKeyPair,
+		Update: func(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+			c, err := clientOf(op)
+			if err != nil {
+				return err
+			}
+			id, _ := d.Old("key_pair_id").(string)
+			if err := updateTags(ctx, c, id, d); err != nil {
+				return err
+			}
+			return readKeyPair(ctx, op, d)
+		},
+		Delete: func(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+			c, err := clientOf(op)
+			if err != nil {
+				return err
+			}
+			if _, err := c.ec2.DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(d.ID())}); err != nil && !notFound(err) {
+				return apiError(err)
+			}
+			return nil
+		},
+		Import: readKeyPair,
+	}
+}
+
+func createKeyPair(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+	c, err := clientOf(op)
+	if err != nil {
+		return err
+	}
+	name := d.String("key_name")
+	_, err = c.ec2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(d.String("public_key")),
+		TagSpecifications: tagSpec(types.ResourceTypeKeyPair, d.StringMap("tags"), op.ID)})
+	if errorCode(err) == "InvalidKeyPair.Duplicate" {
+		// A retried create whose first attempt got through finds its own key (tagged with this
+		// operation); anybody else's key of that name is a conflict.
+		k, derr := c.describeKeyPair(ctx, name)
+		if derr != nil || k == nil || tagValue(k.Tags, OperationTag) != op.ID {
+			return sdk.AttrError("key_name", apiError(err))
+		}
+		err = nil
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	d.SetID(name)
+	return readKeyPair(ctx, op, d)
+}
+
+func (c *client) describeKeyPair(ctx context.Context, name string) (*types.KeyPairInfo, error) {
+	out, err := c.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{KeyNames: []string{name}, IncludePublicKey: aws.Bool(true)})
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apiError(err)
+	}
+	if len(out.KeyPairs) == 0 {
+		return nil, nil
+	}
+	return &out.KeyPairs[0], nil
+}
+
+func readKeyPair(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+	c, err := clientOf(op)
+	if err != nil {
+		return err
+	}
+	var k *types.KeyPairInfo
+	if d.ID() == "" && op.ID != "" {
+		out, err := c.ec2.DescribeKeyPairs(ctx, &ec2.DescribeKeyPairsInput{IncludePublicKey: aws.Bool(true),
+			Filters: []types.Filter{{Name: aws.String("tag:" + OperationTag), Values: []string{op.ID}}}})
+		if err != nil {
+			return apiError(err)
+		}
+		if len(out.KeyPairs) > 0 {
+			k = &out.KeyPairs[0]
+		}
+	} else if k, err = c.describeKeyPair(ctx, d.ID()); err != nil {
+		return err
+	}
+	if k == nil {
+		return sdk.ErrNotFound
+	}
+	name := aws.ToString(k.KeyName)
+	d.SetID(name)
+	d.Set("key_name", name)
+	// EC2 returns the key without its comment: keep the configured text when the key is the same.
+	if pk := aws.ToString(k.PublicKey); !sameKey(d.String("public_key"), pk) {
+		d.Set("public_key", pk)
+	}
+	d.Set("tags", tagMap(k.Tags))
+	d.Set("key_pair_id", aws.ToString(k.KeyPairId))
+	d.Set("fingerprint", aws.ToString(k.KeyFingerprint))
+	d.Set("key_type", string(k.KeyType))
+	d.Set("arn", fmt.Sprintf("arn:aws:ec2:%s::key-pair/%s", c.region, aws.ToString(k.KeyPairId)))
+	return nil
+}
+
+// sameKey reports whether two OpenSSH public keys are the same key, whatever their comments.
+func sameKey(a, b string) bool {
+	fa, fb := strings.Fields(a), strings.Fields(b)
+	return len(fa) >= 2 && len(fb) >= 2 && fa[0] == fb[0] && fa[1] == fb[1]
+}
+
+func tagValue(tags []types.Tag, key string) string {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
+}
