@@ -107,7 +107,7 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 	}
 	src := newProviderSource(cfgs, func(ctx context.Context, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
 		return h.Provider(ctx, name, cfg.Source, cfg.Version)
-	})
+	}, p.secrets)
 	return h, src, nil
 }
 

@@ -44,7 +44,7 @@ func openProject(f *cmdutil.Factory) (*project, error) {
 		return nil, fmt.Errorf("state encryption: %w", err)
 	}
 	return &project{f: f, dir: f.Dir, ws: ws, backend: local.New(ws.StateDir, local.Options{Codec: codec}),
-		secrets: secrets.NewResolver(f.Dir)}, nil
+		secrets: secrets.NewResolver(ws.Settings.Base())}, nil
 }
 
 // lockFlags are the flags of every command that takes the state lock.

@@ -19,6 +19,8 @@ type launchFunc func(ctx context.Context, name string, cfg plan.ProviderConfig) 
 type providerSource struct {
 	configs map[string]plan.ProviderConfig
 	launch  launchFunc
+	// secrets resolves {"$secret": …} in provider configurations (credentials) just before Configure.
+	secrets plan.SecretResolver
 
 	mu      sync.Mutex
 	started map[string]*startedProvider
@@ -32,8 +34,8 @@ type startedProvider struct {
 
 var _ plan.ProviderSource = (*providerSource)(nil)
 
-func newProviderSource(configs map[string]plan.ProviderConfig, launch launchFunc) *providerSource {
-	return &providerSource{configs: configs, launch: launch, started: map[string]*startedProvider{}}
+func newProviderSource(configs map[string]plan.ProviderConfig, launch launchFunc, secrets plan.SecretResolver) *providerSource {
+	return &providerSource{configs: configs, launch: launch, secrets: secrets, started: map[string]*startedProvider{}}
 }
 
 // Provider returns the configured provider called name.
@@ -58,7 +60,15 @@ func (s *providerSource) start(ctx context.Context, name string) (plugins.Provid
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
-	diags, err := p.Configure(ctx, cfg.Config)
+	config := cfg.Config
+	if s.secrets != nil {
+		var sds diag.Diagnostics
+		config, _, sds = s.secrets.Resolve(config, "providers."+name+".config")
+		if sds.HasErrors() {
+			return nil, sds.Err()
+		}
+	}
+	diags, err := p.Configure(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: configure: %w", name, err)
 	}
@@ -84,4 +94,3 @@ func (s *providerSource) Close() {
 	}
 }
 
-var _ = diag.Error
