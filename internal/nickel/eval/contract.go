@@ -122,7 +122,7 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 					continue
 				}
 				nf := f.reopen()
-				nf.Contracts = append(append([]*PendingContract(nil), f.Contracts...), &PendingContract{Def: valueDef{Ready(elem)}, Label: fl})
+				nf.Contracts = append(append([]*PendingContract(nil), f.Contracts...), &PendingContract{Def: valueDef{Ready(elem)}, Label: fl, static: true, value: elem})
 				fields[k] = nf
 			}
 			return m.close(fields)
@@ -338,7 +338,7 @@ func relabel(cs []*PendingContract, path string) []*PendingContract {
 	for i, c := range cs {
 		l := c.Label.clone()
 		l.Path = path
-		out[i] = &PendingContract{Def: c.Def, Label: l}
+		out[i] = &PendingContract{Def: c.Def, Label: l, static: c.static, value: c.value}
 	}
 	return out
 }

@@ -86,14 +86,32 @@ func (m *Machine) fieldFromAST(f *ast.Field, env *Env, scope *scopeSet) *Field {
 		name = lit.Text
 	}
 	if a.Type != nil {
-		out.Type = &PendingContract{Def: exprDef{Expr: a.Type, Env: env, Scope: scope},
-			Label: &Label{Span: a.Type.Span(), TypeText: a.Type.Span().Text(), Path: name, ValueSpan: valueSpan(f)}}
+		out.Type = m.pendingContract(a.Type, env, scope, name, valueSpan(f))
 	}
 	for _, c := range a.Contracts {
-		out.Contracts = append(out.Contracts, &PendingContract{Def: exprDef{Expr: c, Env: env, Scope: scope},
-			Label: &Label{Span: c.Span(), TypeText: c.Span().Text(), Path: name, ValueSpan: valueSpan(f)}})
+		out.Contracts = append(out.Contracts, m.pendingContract(c, env, scope, name, valueSpan(f)))
 	}
 	return out
+}
+
+// pendingContract makes the contract annotation c of field name. A contract that mentions none of
+// its record's fields is evaluated once, not once per record it ends up in.
+func (m *Machine) pendingContract(c ast.Node, env *Env, scope *scopeSet, name string, vspan source.Span) *PendingContract {
+	pc := &PendingContract{Def: exprDef{Expr: c, Env: env, Scope: scope},
+		Label: &Label{Span: c.Span(), TypeText: c.Span().Text(), Path: name, ValueSpan: vspan}}
+	pc.static = scope == nil || !mentions(c, scope.names)
+	return pc
+}
+
+// contractValue evaluates a pending contract against record self.
+func (m *Machine) contractValue(c *PendingContract, self *Record, cache *envCache) Value {
+	if c.static {
+		if c.value == nil {
+			c.value = m.Force(m.closeDef(c.Def, self, cache, c.Label.Span))
+		}
+		return c.value
+	}
+	return m.Force(m.closeDef(c.Def, self, cache, c.Label.Span))
 }
 
 func valueSpan(f *ast.Field) source.Span {
@@ -195,13 +213,12 @@ func (m *Machine) closeField(f *Field, name string, self *Record, cache *envCach
 	return Lazy(f.Span, func() Value {
 		v := inner
 		for _, c := range cs {
-			ct := m.closeDef(c.Def, self, cache, c.Label.Span)
 			lbl := c.Label
 			if lbl.Path == "" {
 				lbl = lbl.clone()
 				lbl.Path = name
 			}
-			v = m.ApplyContract(m.Force(ct), lbl, v)
+			v = m.ApplyContract(m.contractValue(c, self, cache), lbl, v)
 		}
 		return m.Force(v)
 	})
@@ -226,7 +243,7 @@ func (m *Machine) closeDef(d Def, self *Record, cache *envCache, span source.Spa
 		return Lazy(span, func() Value {
 			v := inner
 			for _, c := range d.C {
-				v = m.ApplyContract(m.Force(m.closeDef(c.Def, self, cache, span)), c.Label, v)
+				v = m.ApplyContract(m.contractValue(c, self, cache), c.Label, v)
 			}
 			return m.Force(v)
 		})

@@ -119,6 +119,9 @@ type Field struct {
 type PendingContract struct {
 	Def   Def
 	Label *Label
+	// static is set when the contract cannot depend on its record: its value is then computed once.
+	static bool
+	value  Value
 }
 
 // Def is how a field value is computed given its record's recursive scope.
