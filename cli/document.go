@@ -16,6 +16,7 @@ import (
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/host"
+	"github.com/provhq/prov/schemas"
 )
 
 // configFlags choose the configuration: the working directory's main.ncl / main.json, or -config FILE.
@@ -40,13 +41,10 @@ func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnost
 	return doc, diags
 }
 
-// nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary.
+// nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary, with the schema
+// library importable as "prov/…" and its Document contract applied (schemas.Export).
 func (p *project) nickel(path string) ([]byte, map[string]diag.Pos, error) {
-	out, positions, err := nickel.ExportDocument(path, nickel.Options{Stderr: p.f.IO.ErrOut, Binary: p.ws.Settings.NickelBinary()})
-	if err != nil {
-		return nil, nil, nickel.Diagnostics(err).Err()
-	}
-	return out, positions, nil
+	return schemas.Export(path, nickel.Options{Stderr: p.f.IO.ErrOut, Binary: p.ws.Settings.NickelBinary()})
 }
 
 // relativize shows file names relative to the working directory, as the user typed them.
