@@ -10,6 +10,7 @@ import (
 
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/document"
+	"github.com/provhq/prov/internal/schemagen"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/state"
@@ -147,14 +148,25 @@ func newCmdProviders(f *cmdutil.Factory) *cobra.Command {
 
 func newCmdProvidersSchema(f *cmdutil.Factory) *cobra.Command {
 	var cf configFlags
-	var asJSON bool
+	var asJSON, asNickel bool
 	cmd := &cobra.Command{
-		Use:   "schema -json",
-		Short: "Print the schemas of the configuration's providers",
-		Args:  cobra.NoArgs,
+		Use:   "schema -json | -nickel",
+		Short: "Print the schemas of the configuration's providers, as JSON or as Nickel contracts",
+		Long: `Print the schemas of the configuration's providers (run prov init first).
+
+With -json, the schemas as JSON. With -nickel, a Nickel file whose value holds one contract per
+resource type, keyed by type name, with each attribute's type, whether it is required, its default and
+its documentation. Save it and use a contract on a resource's config:
+
+  prov providers schema -nickel > providers.ncl
+  config | (import "providers.ncl").acme_bucket = { … }
+
+The contracts accept references and secrets wherever a value can go, like prov's own schema library,
+which they import as "prov/lib.ncl".`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !asJSON {
-				return errUsage(cmd, "prov providers schema needs -json")
+			if asJSON == asNickel {
+				return errUsage(cmd, "prov providers schema needs one of -json and -nickel")
 			}
 			p, err := openProject(f)
 			if err != nil {
@@ -169,11 +181,20 @@ func newCmdProvidersSchema(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if asNickel {
+				var list []*plugins.ProviderSchema
+				for _, name := range sortedKeys(schemas) {
+					list = append(list, schemas[name])
+				}
+				_, err := f.IO.Out.Write(schemagen.Contracts(list...))
+				return err
+			}
 			return writeJSON(f.IO.Out, map[string]any{"format_version": "1.0", "provider_schemas": schemas})
 		},
 	}
 	cf.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "machine-readable output")
+	cmd.Flags().BoolVar(&asNickel, "nickel", false, "Nickel contracts, one per resource type")
 	return cmd
 }
 
@@ -274,4 +295,3 @@ func importDeps(r *document.Resource) []string {
 	}
 	return deps
 }
-
