@@ -83,12 +83,14 @@ func (h *harness) trial(ctx context.Context, n int, kind string, rng *rand.Rand)
 
 // trial is the working state of one trial.
 type trial struct {
-	h       *harness
-	dir     string
-	rng     *rand.Rand
-	res     *Result
-	env     []string
-	serials []int
+	h   *harness
+	dir string
+	rng *rand.Rand
+	res *Result
+	env []string
+	// prior and desired are the trial's file sets.
+	prior, desired fileSet
+	serials        []int
 }
 
 func (t *trial) path(name string) string { return filepath.Join(t.dir, name) }
@@ -105,6 +107,7 @@ func (t *trial) run(ctx context.Context) error {
 		return err
 	}
 	prior, desired := sets(cfg.Resources)
+	t.prior, t.desired = prior, desired
 	quiet := docOptions{parallelism: cfg.Parallelism, seed: t.rng.Uint64()}
 
 	// The prior set, without latency.
@@ -265,7 +268,22 @@ func (t *trial) fault(ctx context.Context, expected time.Duration) (int, error) 
 		if err := t.kill(p); err != nil {
 			return -1, err
 		}
-		note, err := tear(t.path("prov.state.journal"), t.path("creations.log"), t.rng)
+		note, err := tear(t.path("prov.state.journal"), t.rng, func(addr, action string) bool {
+			path := t.desired[addr].Path
+			if path == "" {
+				path = t.prior[addr].Path
+			}
+			b, err := os.ReadFile(t.path(path))
+			switch action {
+			case "create":
+				return err == nil
+			case "update":
+				return err == nil && string(b) == t.desired[addr].Content
+			case "delete":
+				return errors.Is(err, fs.ErrNotExist)
+			}
+			return false
+		})
 		if err != nil {
 			return -1, err
 		}
@@ -394,10 +412,10 @@ func readLockInfo(path string) (*lockInfo, error) {
 }
 
 // tear cuts the journal's last record in the middle, as a crash during its write would have. A crash
-// can only tear a write that was not yet durable, and the walker acts on a record only once it is, so
-// a record whose operation demonstrably ran (an intent of a create the creation log shows done) is not
-// one a crash could tear: it is left whole, and the trial is a plain kill.
-func tear(path, creationLog string, rng *rand.Rand) (string, error) {
+// can only tear a write that was not yet durable, and the walker starts an operation only once its
+// intent is durable, so an intent whose operation demonstrably ran (ran says so, from the files on
+// disk) is not one a crash could tear: it is left whole, and the trial is a plain kill.
+func tear(path string, rng *rand.Rand, ran func(addr, action string) bool) (string, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "no journal to tear (the apply had finished)", nil
@@ -415,24 +433,19 @@ func tear(path, creationLog string, rng *rand.Rand) (string, error) {
 	}
 	var rec struct {
 		Kind   string `json:"kind"`
-		Op     string `json:"op"`
+		Addr   string `json:"addr"`
 		Action string `json:"action"`
 	}
 	if end-start > 9 {
 		_ = json.Unmarshal(b[start+9:end], &rec)
 	}
-	if rec.Kind == "intent" && rec.Action == "create" {
-		if log, err := os.ReadFile(creationLog); err == nil && strings.Contains(string(log), "\t"+rec.Op+"\n") {
-			return "last record (intent of a create already done) left whole", nil
-		}
+	what := strings.TrimSpace(rec.Kind + " " + rec.Action)
+	if rec.Kind == "intent" && ran(rec.Addr, rec.Action) {
+		return fmt.Sprintf("last record (%s %s, which ran) left whole", what, rec.Addr), nil
 	}
 	cut := start + 1 + rng.IntN(end-start-1) // keeps 1 … len-1 bytes of the record, never its newline
 	if err := os.Truncate(path, int64(cut)); err != nil {
 		return "", fmt.Errorf("tear journal: %w", err)
-	}
-	what := rec.Kind
-	if rec.Action != "" {
-		what += " " + rec.Action
 	}
 	return fmt.Sprintf("%s record cut at byte %d of %d", what, cut, len(b)), nil
 }
