@@ -763,7 +763,7 @@ func TestCorruptState(t *testing.T) {
 	}{
 		{"truncated", valid[:len(valid)/2], "truncated"},
 		{"not JSON", "this is not a state file\n", "not JSON"},
-		{"empty object missing fields", "{", "truncated"},
+		{"one byte", "{", "truncated"},
 	}
 	commands := [][]string{
 		{"plan"}, {"apply", "-auto-approve"}, {"destroy", "-auto-approve"}, {"state", "list"},
@@ -788,6 +788,312 @@ func TestCorruptState(t *testing.T) {
 			}
 			if p.exists("out") || p.exists("prov.state.journal") {
 				t.Errorf("a command went on with a corrupt state")
+			}
+		})
+	}
+}
+
+// TestKillMidApply kills prov with SIGKILL in the middle of an apply of many files (slowed down by
+// injected latency) and then either resumes or rolls back. A resume ends with exactly the desired
+// files and state, none created twice (the local provider's creation log counts every create) and
+// none lost, and a following plan has nothing to do; a rollback returns files and state to where they
+// were before. Both run after a first apply that is killed, and after a later one.
+func TestKillMidApply(t *testing.T) {
+	t.Parallel()
+	const files = 24
+	for _, tc := range []struct {
+		name     string
+		existing int // files applied before the apply that is killed
+		finish   []string
+	}{
+		{"first apply then resume", 0, []string{"apply", "-resume"}},
+		{"first apply then rollback", 0, []string{"rollback", "-auto-approve"}},
+		{"later apply then resume", 3, []string{"apply", "-resume"}},
+		{"later apply then rollback", 3, []string{"rollback", "-auto-approve"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t)
+			p.setenv("PROV_FAULT_INJECTION=1", "PROV_LOCAL_CREATION_LOG="+p.path("creations.log"))
+			resources := func(n int) map[string]any {
+				rs := map[string]any{}
+				for i := range n {
+					rs[fmt.Sprintf("files.f%02d", i)] = file(fmt.Sprintf("out/f%02d.txt", i), fmt.Sprintf("file %d\n", i))
+				}
+				return rs
+			}
+			settings := map[string]any{"settings": map[string]any{"parallelism": 3}}
+			var priorState string
+			if tc.existing > 0 {
+				p.writeJSON("main.json", doc(resources(tc.existing), settings))
+				p.expect(0, "init")
+				p.expect(0, "apply", "-auto-approve")
+				priorState = p.read("prov.state.json")
+			}
+			p.writeJSON("main.json", doc(resources(files), settings, faultInjection(150*time.Millisecond)))
+			p.expect(0, "init")
+
+			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+			defer cancel()
+			apply := p.command(ctx, "apply", "-auto-approve")
+			var out bytes.Buffer
+			apply.Stdout, apply.Stderr = &out, &out
+			if err := apply.Start(); err != nil {
+				t.Fatal(err)
+			}
+			created := func() int {
+				b, _ := os.ReadFile(p.path("creations.log"))
+				return bytes.Count(b, []byte("\n"))
+			}
+			waitFor(t, 30*time.Second, "some files to be created", func() bool { return created() >= tc.existing+4 })
+			if err := apply.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			apply.Wait()
+			killedAt := created()
+			if killedAt >= tc.existing+files {
+				t.Fatalf("the apply finished before it was killed; raise the injected latency\n%s", out.String())
+			}
+			if !p.exists("prov.state.journal") {
+				t.Fatalf("no journal after kill -9\n%s", out.String())
+			}
+			// While the journal is there, plan and apply refuse to run.
+			r := p.expect(1, "plan")
+			contains(t, "plan after a crash", r.stderr, "interrupted", "prov apply -resume", "prov rollback")
+			// The kernel released the killed prov's lock; the lock info file it left names a dead
+			// process and does not stand in the way.
+			r = p.run(tc.finish...)
+			if r.code != 0 {
+				t.Fatalf("want exit 0\n%s", r)
+			}
+			if p.exists("prov.state.journal") {
+				t.Errorf("the journal is still there after %s", strings.Join(tc.finish, " "))
+			}
+
+			log := strings.Split(strings.TrimSpace(p.read("creations.log")), "\n")
+			perPath := map[string]int{}
+			for _, line := range log {
+				path, _, _ := strings.Cut(line, "\t")
+				perPath[filepath.Base(path)]++
+			}
+			for path, n := range perPath {
+				if n > 1 {
+					t.Errorf("%s created %d times", path, n)
+				}
+			}
+			onDisk, _ := filepath.Glob(p.path("out/*.txt"))
+			st := p.state()
+			if tc.finish[0] == "apply" {
+				if len(perPath) != files || len(onDisk) != files || len(st.Resources) != files {
+					t.Errorf("after resume: %d files created, %d on disk, %d in the state; want %d of each",
+						len(perPath), len(onDisk), len(st.Resources), files)
+				}
+				for i := range files {
+					name := fmt.Sprintf("out/f%02d.txt", i)
+					if !p.exists(name) || p.read(name) != fmt.Sprintf("file %d\n", i) {
+						t.Errorf("%s missing or wrong after resume", name)
+					}
+				}
+				p.expect(0, "plan", "-detailed-exitcode")
+				return
+			}
+			// Rollback: back to the files and resources of before the killed apply.
+			if len(onDisk) != tc.existing || len(st.Resources) != tc.existing {
+				t.Errorf("after rollback: %d files on disk, %d resources in the state; want %d", len(onDisk), len(st.Resources), tc.existing)
+			}
+			if priorState != "" {
+				var prior stateFile
+				if err := json.Unmarshal([]byte(priorState), &prior); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(prior.Resources, st.Resources); diff != "" {
+					t.Errorf("state resources after rollback (-before +after):\n%s", diff)
+				}
+				if st.Lineage != prior.Lineage {
+					t.Errorf("rollback changed the lineage from %s to %s", prior.Lineage, st.Lineage)
+				}
+			}
+		})
+	}
+}
+
+// TestPluginProvider is issue 2's end to end: the example third-party provider, built as its own
+// binary and installed under ./.prov/plugins as its README says, is locked by prov init, planned and
+// applied; a different build in its place is refused, naming the plugin and both hashes, until
+// prov init -upgrade accepts it.
+func TestPluginProvider(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	bin := p.path(".prov/plugins/notes/0.1.0/prov-provider-notes")
+	copyFile(t, notesBins[0], bin, 0o755)
+	p.write("main.ncl", `{
+  prov = "1",
+  providers = {
+    notes = { source = "example.com/notes", version = "0.1.0", config = { file = "notes.json" } },
+  },
+  resources = {
+    "notes.todo" = {
+      type = "notes_note",
+      provider = "notes",
+      config = { title = "todo", body = "buy milk", tags = ["home"] },
+    },
+  },
+}
+`)
+	r := p.expect(0, "init")
+	contains(t, "init", r.stdout, "provider notes: example.com/notes 0.1.0")
+	var lock struct {
+		Plugins map[string]struct {
+			Source, Version, SHA256 string
+		} `json:"plugins"`
+	}
+	if err := json.Unmarshal([]byte(p.read("prov.lock.json")), &lock); err != nil {
+		t.Fatalf("prov.lock.json: %v", err)
+	}
+	sum1 := sha256File(t, bin)
+	if got := lock.Plugins["provider/notes"].SHA256; got != sum1 {
+		t.Fatalf("prov.lock.json locks provider/notes at sha256 %q, want %s\n%s", got, sum1, p.read("prov.lock.json"))
+	}
+
+	r = p.expect(2, "plan", "-detailed-exitcode")
+	contains(t, "plan", r.stdout, `+ resource "notes_note" "todo"`, "+ words = 2", "Plan: 1 to add")
+	p.expect(0, "apply", "-auto-approve")
+	var notes map[string]map[string]any
+	if err := json.Unmarshal([]byte(p.read("notes.json")), &notes); err != nil {
+		t.Fatalf("notes.json: %v", err)
+	}
+	if got := notes["todo"]["body"]; got != "buy milk" {
+		t.Errorf("notes.json todo body = %v, want buy milk", got)
+	}
+	p.expect(0, "plan", "-detailed-exitcode")
+
+	copyFile(t, notesBins[1], bin, 0o755)
+	sum2 := sha256File(t, bin)
+	if sum1 == sum2 {
+		t.Fatal("the two builds of the notes provider have the same hash")
+	}
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		r = p.expect(1, args...)
+		contains(t, "prov "+args[0]+" with a changed plugin", r.stderr, "notes", sum1, sum2, "prov init -upgrade")
+	}
+	p.expect(0, "init", "-upgrade")
+	p.expect(0, "plan", "-detailed-exitcode")
+}
+
+// TestJSONOutputs checks that every -json output parses: the event streams of plan and apply line by
+// line, the documents of show, validate, output and state list whole.
+func TestJSONOutputs(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	p.writeJSON("main.json", doc(map[string]any{"data.a": data("x"), "files.f": file("out/f.txt", "${data.a.output}")},
+		map[string]any{"outputs": map[string]any{
+			"path":   map[string]any{"value": "${files.f.path}"},
+			"secret": map[string]any{"value": "${data.a.output}", "sensitive": true},
+		}}))
+	p.expect(0, "init")
+	p.expect(0, "plan", "-out=p.plan")
+
+	apply := jsonLines(t, p.expect(0, "apply", "-json", "-auto-approve"))
+	types := map[string]bool{}
+	for _, ev := range apply {
+		types[fmt.Sprint(ev["type"])] = true
+	}
+	for _, want := range []string{"apply_start", "apply_complete", "change_summary", "outputs"} {
+		if !types[want] {
+			t.Errorf("apply -json has no %q event: %v", want, types)
+		}
+	}
+
+	cases := []struct {
+		args  []string
+		lines bool // a stream of JSON lines rather than one document
+		check func(t *testing.T, v map[string]any)
+	}{
+		{[]string{"plan", "-json"}, true, nil},
+		{[]string{"show", "-json"}, false, nil},
+		{[]string{"show", "-json", "p.plan"}, false, func(t *testing.T, v map[string]any) {
+			if v["format_version"] == nil || v["resource_changes"] == nil {
+				t.Errorf("show -json PLANFILE lacks format_version or resource_changes: %v", v)
+			}
+		}},
+		{[]string{"validate", "-json"}, false, func(t *testing.T, v map[string]any) {
+			if v["valid"] != true {
+				t.Errorf("validate -json: valid = %v", v["valid"])
+			}
+		}},
+		{[]string{"output", "-json"}, false, func(t *testing.T, v map[string]any) {
+			want := map[string]any{"path": map[string]any{"value": "out/f.txt", "sensitive": false},
+				"secret": map[string]any{"value": nil, "sensitive": true}}
+			if diff := cmp.Diff(want, v); diff != "" {
+				t.Errorf("output -json (-want +got):\n%s", diff)
+			}
+		}},
+		{[]string{"state", "list", "-json"}, false, func(t *testing.T, v map[string]any) {
+			var addrs []string
+			list, _ := v["resources"].([]any)
+			for _, e := range list {
+				m, _ := e.(map[string]any)
+				addrs = append(addrs, fmt.Sprint(m["address"]))
+			}
+			if diff := cmp.Diff([]string{"data.a", "files.f"}, addrs); diff != "" {
+				t.Errorf("state list -json addresses (-want +got):\n%s", diff)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := p.in(t).expect(0, tc.args...)
+			if tc.lines {
+				jsonLines(t, r)
+				return
+			}
+			var v map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+				t.Fatalf("not one JSON document: %v\n%s", err, r)
+			}
+			if tc.check != nil {
+				tc.check(t, v)
+			}
+		})
+	}
+	if r := p.expect(0, "output", "-raw", "secret"); r.stdout != "x" {
+		t.Errorf("output -raw secret = %q, want x", r.stdout)
+	}
+}
+
+// TestFlagForms checks that Terraform's single-dash long flags and the double-dash form both work,
+// with a value after = or as the next argument.
+func TestFlagForms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		plan []string // writes the plan file x.plan with detailed exit code
+		app  []string // applies x.plan in the project dir given to -chdir
+	}{
+		{"single dash", []string{"-chdir=proj", "plan", "-out=x.plan", "-detailed-exitcode", "-parallelism=2"},
+			[]string{"-chdir", "proj", "apply", "-auto-approve", "x.plan"}},
+		{"double dash", []string{"--chdir=proj", "plan", "--out", "x.plan", "--detailed-exitcode", "--parallelism", "2"},
+			[]string{"--chdir", "proj", "apply", "--auto-approve", "x.plan"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t)
+			p.writeJSON("proj/main.json", doc(map[string]any{"files.f": file("out/f.txt", "flags\n")}))
+			p.expect(0, "-chdir=proj", "init")
+			r := p.expect(2, tc.plan...)
+			contains(t, "plan", r.stdout, "Saved the plan to: x.plan")
+			if !p.exists("proj/x.plan") {
+				t.Fatalf("no proj/x.plan")
+			}
+			p.expect(0, tc.app...)
+			if got := p.read("proj/out/f.txt"); got != "flags\n" {
+				t.Errorf("proj/out/f.txt = %q", got)
+			}
+			r = p.expect(1, "plan", "-no-such-flag")
+			contains(t, "unknown flag", r.stderr, "no-such-flag", "-help")
+			p.expect(0, "-chdir=proj", "destroy", "-auto-approve")
+			if p.exists("proj/out/f.txt") {
+				t.Errorf("destroy left proj/out/f.txt")
 			}
 		})
 	}
