@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/plugins/aws"
 	"github.com/provhq/prov/plugins/host"
 	"github.com/provhq/prov/plugins/local"
 	"github.com/provhq/prov/sdk"
@@ -15,6 +16,7 @@ import (
 var builtins = host.Builtins{
 	Providers: map[string]func() plugins.Provider{
 		"local": func() plugins.Provider { return sdk.NewProviderServer(local.New()) },
+		"aws":   func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
 	},
 	Taskservs: map[string]func() plugins.Taskserv{},
 }
