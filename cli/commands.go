@@ -15,6 +15,7 @@ func commands(f *cmdutil.Factory) []*cobra.Command {
 	return []*cobra.Command{
 		newCmdVersion(f),
 		newCmdPlugin(),
+		newCmdFakecloud(),
 		newCmdState(f),
 		newCmdForceUnlock(f),
 		newCmdOutput(f),
