@@ -659,6 +659,9 @@ func (p *parser) record() ast.Node {
 			}
 		} else if len(params) > 0 {
 			p.fail(p.tok(), "expected =, found")
+		} else if len(f.Path) > 1 && f.Annot != nil && f.Annot.Type != nil {
+			// { a.b : T } would be a typed field without a value, not a record type
+			panic(bailout{source.Errorf("ParseError::TypedFieldWithoutDefinition", p.spanFrom(fstart), "statically typed field without a definition")})
 		}
 		f.Pos = p.spanFrom(fstart)
 		r.Fields = append(r.Fields, f)
