@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/plugins/aws"
 	"github.com/provhq/prov/plugins/local"
 	"github.com/provhq/prov/sdk"
 )
@@ -15,6 +16,7 @@ import (
 // firstParty are the providers compiled into prov whose contracts ship in the schema library. Add a
 // provider here when it lands, then run go generate ./schemas.
 var firstParty = map[string]func() plugins.Provider{
+	"aws":   func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
 	"local": func() plugins.Provider { return sdk.NewProviderServer(local.New()) },
 }
 
