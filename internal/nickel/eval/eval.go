@@ -16,7 +16,7 @@ import (
 )
 
 // MaxDepth bounds the nesting of evaluation.
-const MaxDepth = 20000
+const MaxDepth = 100000
 
 // Env is a lexical environment: a chain of frames, each one binding or a record's recursive scope.
 type Env struct {
