@@ -43,8 +43,9 @@ func openProject(f *cmdutil.Factory) (*project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state encryption: %w", err)
 	}
-	return &project{f: f, dir: f.Dir, ws: ws, backend: local.New(ws.StateDir, local.Options{Codec: codec}),
-		secrets: secrets.NewResolver(ws.Settings.Base())}, nil
+	resolver := secrets.NewResolver(ws.Settings.Base())
+	backend := secrets.NewBackend(local.New(ws.StateDir, local.Options{Codec: codec}), resolver)
+	return &project{f: f, dir: f.Dir, ws: ws, backend: backend, secrets: resolver}, nil
 }
 
 // lockFlags are the flags of every command that takes the state lock.
