@@ -276,3 +276,22 @@ func updateTags(ctx context.Context, c *client, id string, d *sdk.Data) error {
 func (c *client) arn(owner, kind, id string) string {
 	return fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", c.region, cmp.Or(owner, "unknown"), kind, id)
 }
+
+// keepOnUpdate returns a plan hook that keeps the prior values of computed attributes an in-place
+// update does not change (an ARN, a zone), so the plan shows them instead of "known after apply",
+// then runs next when it is set.
+func keepOnUpdate(next sdk.Func, keys ...string) sdk.Func {
+	return func(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
+		if !d.IsNew() {
+			for _, k := range keys {
+				if old := d.Old(k); old != nil {
+					d.Set(k, old)
+				}
+			}
+		}
+		if next != nil {
+			return next(ctx, op, d)
+		}
+		return nil
+	}
+}

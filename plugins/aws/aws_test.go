@@ -233,8 +233,18 @@ func TestDrift(t *testing.T) {
 	if len(ds) > 0 || got["instance_type"] != "t3.large" {
 		t.Fatalf("read after a type change = %v %v", got["instance_type"], ds)
 	}
-	if p := h.Plan("aws_instance", got, instanceConfig("t3.micro", nil)); p.Action != plugintest.Update {
+	p := h.Plan("aws_instance", got, instanceConfig("t3.micro", nil))
+	if p.Action != plugintest.Update {
 		t.Errorf("plan after drift: %s, want update", p.Action)
+	}
+	// An in-place update keeps what it cannot change known in the plan.
+	for _, k := range []string{"arn", "availability_zone", "private_ip", "root_volume_id"} {
+		if p.Planned[k] != got[k] {
+			t.Errorf("planned %s = %v, want %v", k, p.Planned[k], got[k])
+		}
+	}
+	if !strings.Contains(got["arn"].(string), ":123456789012:instance/") {
+		t.Errorf("arn %v lacks the account", got["arn"])
 	}
 	if err := f.SetInstanceState(id, fakeec2.Terminated); err != nil {
 		t.Fatal(err)

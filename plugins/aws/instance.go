@@ -49,7 +49,7 @@ func instanceResource() *sdk.Resource {
 		Update: updateInstance,
 		Delete: deleteInstance,
 		Import: readInstance,
-		Plan:   planInstance,
+		Plan:   keepOnUpdate(planInstance, "arn", "availability_zone", "private_ip", "private_dns", "root_volume_id"),
 	}
 }
 

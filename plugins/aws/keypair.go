@@ -49,6 +49,7 @@ func keyPairResource() *sdk.Resource {
 			return nil
 		},
 		Import: readKeyPair,
+		Plan:   keepOnUpdate(nil, "key_pair_id", "fingerprint", "key_type", "arn"),
 	}
 }
 

@@ -45,6 +45,7 @@ func securityGroupResource() *sdk.Resource {
 		Update: updateSecurityGroup,
 		Delete: deleteSecurityGroup,
 		Import: readSecurityGroup,
+		Plan:   keepOnUpdate(nil, "arn", "owner_id"),
 	}
 }
 

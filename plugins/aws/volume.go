@@ -39,7 +39,7 @@ func volumeResource() *sdk.Resource {
 		},
 		Delete: deleteVolume,
 		Import: readVolume,
-		Plan: func(_ context.Context, op *sdk.Op, d *sdk.Data) error {
+		Plan: keepOnUpdate(func(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 			c, ok := op.Client.(*client)
 			if !ok || !d.IsKnown("size") || !d.IsKnown("type") {
 				return nil
@@ -48,7 +48,7 @@ func volumeResource() *sdk.Resource {
 				d.SetMonthlyCost(gb * d.Float("size"))
 			}
 			return nil
-		},
+		}, "arn"),
 	}
 }
 

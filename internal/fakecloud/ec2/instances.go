@@ -47,6 +47,16 @@ type instanceBlockDevice struct {
 	} `xml:"ebs"`
 }
 
+// networkInterface is an instance's primary network interface.
+type networkInterface struct {
+	ID        string `xml:"networkInterfaceId"`
+	SubnetID  string `xml:"subnetId"`
+	VpcID     string `xml:"vpcId"`
+	OwnerID   string `xml:"ownerId"`
+	Status    string `xml:"status"`
+	PrivateIP string `xml:"privateIpAddress"`
+}
+
 // instance is an EC2 instance; its exported fields are its XML form.
 type instance struct {
 	InstanceID     string                `xml:"instanceId"`
@@ -71,6 +81,7 @@ type instance struct {
 	BlockDevices   []instanceBlockDevice `xml:"blockDeviceMapping>item"`
 	Virtualization string                `xml:"virtualizationType"`
 	ClientToken    string                `xml:"clientToken,omitempty"`
+	Interfaces     []networkInterface    `xml:"networkInterfaceSet>item"`
 	Tags           []tag                 `xml:"tagSet>item"`
 	Hypervisor     string                `xml:"hypervisor"`
 
@@ -291,6 +302,7 @@ func (s *Server) runInstances(p params) (responder, error) {
 			Groups: groups, Architecture: im.Architecture, RootDeviceType: "ebs", RootDeviceName: im.RootDeviceName,
 			Virtualization: "hvm", ClientToken: p.str("ClientToken"), Tags: slices.Clone(tags), Hypervisor: "xen",
 			userData: ud, reserved: rid}
+		in.Interfaces = []networkInterface{{ID: newID("eni"), SubnetID: sn.SubnetID, VpcID: sn.VpcID, OwnerID: s.opts.OwnerID, Status: "in-use", PrivateIP: ip}}
 		s.transition(in, Pending, Running)
 		s.instances[id] = in
 		s.order = append(s.order, id)
