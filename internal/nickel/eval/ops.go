@@ -75,14 +75,14 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 	if a, b, ok := smallInts(x, y); ok {
 		switch op {
 		case "+":
-			return big.NewRat(a+b, 1)
+			return Int(a + b)
 		case "-":
-			return big.NewRat(a-b, 1)
+			return Int(a - b)
 		case "*":
-			return big.NewRat(a*b, 1)
+			return Int(a * b)
 		case "%":
 			if b != 0 {
-				return big.NewRat(a%b, 1)
+				return Int(a % b)
 			}
 		case "<":
 			return a < b
@@ -125,6 +125,22 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 	}
 	Failf("EvalError::Other", at, "unknown operator %s", op)
 	return nil
+}
+
+var smallRats = func() (r [1024]*big.Rat) {
+	for i := range r {
+		r[i] = big.NewRat(int64(i), 1)
+	}
+	return r
+}()
+
+// Int returns n as a number. Small non-negative integers are shared: numbers are never modified in
+// place.
+func Int(n int64) *big.Rat {
+	if n >= 0 && n < int64(len(smallRats)) {
+		return smallRats[n]
+	}
+	return big.NewRat(n, 1)
 }
 
 // smallInts returns x and y as int64 when both are integers small enough that +, - and * cannot

@@ -82,8 +82,9 @@ func data(m *eval.Machine, v eval.Value, path *step, onField func(value.Path, so
 		}
 		return out
 	case *eval.Record:
-		o := &Object{}
-		for _, k := range v.VisibleKeys() {
+		keys := v.VisibleKeys()
+		o := &Object{Keys: make([]string, 0, len(keys)), Vals: make([]any, 0, len(keys))}
+		for _, k := range keys {
 			f := v.Fields[k]
 			if f.NotExported {
 				continue
@@ -130,7 +131,7 @@ func force(m *eval.Machine, t *eval.Thunk, path *step) eval.Value {
 			if err, ok := eval.AsError(r); ok && (err.Path == "" || !err.Span.IsValid()) {
 				e := *err
 				if e.Path == "" {
-					e.Path = path.String()
+					e.Path = shorten(path.String())
 				}
 				if !e.Span.IsValid() {
 					e.Span = t.Span
@@ -141,6 +142,14 @@ func force(m *eval.Machine, t *eval.Thunk, path *step) eval.Value {
 		}
 	}()
 	return m.Force(t)
+}
+
+// shorten elides the middle of very long data paths (values nested thousands deep).
+func shorten(p string) string {
+	if len(p) <= 240 {
+		return p
+	}
+	return p[:120] + "…" + p[len(p)-100:]
 }
 
 // JSON writes d as nickel export does.
