@@ -52,7 +52,11 @@ func Main(args []string) int {
 	}()
 
 	if path := os.Getenv("PROV_CPUPROFILE"); path != "" {
-		// For profiling prov itself; undocumented on purpose.
+		// For profiling prov itself; undocumented on purpose. A builtin plugin process inherits the
+		// variable: it writes PATH.KIND-NAME instead of overwriting prov's own profile.
+		if len(args) == 3 && args[0] == host.BuiltinCommand {
+			path += "." + args[1] + "-" + args[2]
+		}
 		if out, err := os.Create(path); err == nil {
 			pprof.StartCPUProfile(out)
 			defer pprof.StopCPUProfile()
