@@ -153,8 +153,9 @@ const (
 type Result struct {
 	N    int
 	Step string
-	// Wall is the elapsed time of the prov command; CPU its user+system time (prov only).
-	Wall, CPU time.Duration
+	// Wall is the elapsed time of the prov command; CPU its user+system time; PluginCPU the
+	// plugin processes' (sampled, so a little low).
+	Wall, CPU, PluginCPU time.Duration
 	// ProvRSSKB is prov's peak resident set in KiB; PluginRSSKB the largest plugin process's, 0 if
 	// it could not be sampled.
 	ProvRSSKB, PluginRSSKB int64
@@ -256,7 +257,7 @@ func step(ctx context.Context, cfg Config, label string, wantCode int, args ...s
 	sampler := newPeakSampler(cmd.Process.Pid)
 	waitErr := cmd.Wait()
 	wall := time.Since(start)
-	pluginKB := sampler.stop()
+	pluginKB, pluginCPU := sampler.stop()
 	code := cmd.ProcessState.ExitCode()
 	if waitErr != nil && code < 0 {
 		return Result{}, fmt.Errorf("%s: %w", label, waitErr)
@@ -265,7 +266,8 @@ func step(ctx context.Context, cfg Config, label string, wantCode int, args ...s
 		return Result{}, fmt.Errorf("%s (prov %s) exited %d, want %d:\n%s", label, strings.Join(args, " "), code, wantCode, tail(stderr.String(), 2000))
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	r := Result{N: cfg.N, Step: label, Wall: wall, CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), PluginRSSKB: pluginKB}
+	r := Result{N: cfg.N, Step: label, Wall: wall, CPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+		PluginCPU: pluginCPU, PluginRSSKB: pluginKB}
 	if ru != nil {
 		r.ProvRSSKB = ru.Maxrss // KiB on Linux
 	}
@@ -292,15 +294,15 @@ func tail(s string, n int) string {
 // relative to the previous N divided by the growth of N.
 func PrintTable(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tstep\twall\tCPU (prov)\tpeak RSS prov\tpeak RSS plugin\ttime growth / N growth\t")
+	fmt.Fprintln(tw, "N\tstep\twall\tCPU prov\tCPU plugin\tpeak RSS prov\tpeak RSS plugin\ttime growth / N growth\t")
 	prev := map[string]Result{}
 	for _, r := range rs {
 		growth := "—"
 		if p, ok := prev[r.Step]; ok && p.Wall > 0 && p.N > 0 {
 			growth = fmt.Sprintf("%.2f", (float64(r.Wall)/float64(p.Wall))/(float64(r.N)/float64(p.N)))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.N, r.Step, seconds(r.Wall), seconds(r.CPU),
-			mib(r.ProvRSSKB), mib(r.PluginRSSKB), growth)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.N, r.Step, seconds(r.Wall), seconds(r.CPU),
+			seconds(r.PluginCPU), mib(r.ProvRSSKB), mib(r.PluginRSSKB), growth)
 		prev[r.Step] = r
 	}
 	tw.Flush()

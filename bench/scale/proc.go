@@ -10,23 +10,25 @@ import (
 	"time"
 )
 
-// peakSampler watches the descendants of one process through /proc and remembers the largest peak
-// resident set (VmHWM) any of them reached. The kernel keeps the high-water mark itself, so sampling
-// every few tens of milliseconds misses at most the growth in a process's last moments. Where there is
-// no /proc it reports 0.
+// peakSampler watches the descendants of one process (prov's plugin processes) through /proc and
+// remembers the largest peak resident set (VmHWM) any of them reached and the CPU time each used. The
+// kernel keeps the high-water mark itself, so sampling every few tens of milliseconds misses at most
+// the growth in a process's last moments; CPU time used after the last sample is missed. Where there
+// is no /proc it reports 0.
 type peakSampler struct {
 	root int
 	done chan struct{}
 	wg   sync.WaitGroup
 
 	mu   sync.Mutex
-	peak int64 // KiB
+	peak int64         // KiB
+	cpu  map[int]int64 // clock ticks by pid
 }
 
 const sampleEvery = 25 * time.Millisecond
 
 func newPeakSampler(root int) *peakSampler {
-	s := &peakSampler{root: root, done: make(chan struct{})}
+	s := &peakSampler{root: root, done: make(chan struct{}), cpu: map[int]int64{}}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -44,29 +46,43 @@ func newPeakSampler(root int) *peakSampler {
 	return s
 }
 
-// stop ends the sampling and returns the peak in KiB.
-func (s *peakSampler) stop() int64 {
+// clockTicks is USER_HZ, the unit of CPU times in /proc/PID/stat: 100 on every Linux platform Go runs on.
+const clockTicks = 100
+
+// stop ends the sampling and returns the peak resident set in KiB and the CPU time of all descendants.
+func (s *peakSampler) stop() (int64, time.Duration) {
 	close(s.done)
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.peak
+	var ticks int64
+	for _, t := range s.cpu {
+		ticks += t
+	}
+	return s.peak, time.Duration(ticks) * time.Second / clockTicks
 }
 
 func (s *peakSampler) sample() {
-	for _, pid := range descendants(s.root) {
-		if kb := highWaterMark(pid); kb > 0 {
-			s.mu.Lock()
-			s.peak = max(s.peak, kb)
-			s.mu.Unlock()
-		}
+	procs := processes()
+	for _, pid := range descendants(procs, s.root) {
+		kb := highWaterMark(pid)
+		s.mu.Lock()
+		s.peak = max(s.peak, kb)
+		s.cpu[pid] = max(s.cpu[pid], procs[pid].cpu)
+		s.mu.Unlock()
 	}
 }
 
-// descendants lists the processes below root (not root itself), from the parent ids in /proc/*/stat.
-func descendants(root int) []int {
+// proc is what /proc/PID/stat says about a process.
+type proc struct {
+	ppid int
+	cpu  int64 // utime + stime, clock ticks
+}
+
+// processes reads /proc/*/stat.
+func processes() map[int]proc {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	children := map[int][]int{}
+	out := make(map[int]proc, len(stats))
 	for _, path := range stats {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -77,15 +93,28 @@ func descendants(root int) []int {
 		if i < 0 {
 			continue
 		}
+		// After the comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+		// utime stime …
 		fields := strings.Fields(string(data[i+1:]))
-		if len(fields) < 2 {
+		if len(fields) < 13 {
 			continue
 		}
 		pid, err1 := strconv.Atoi(filepath.Base(filepath.Dir(path)))
 		ppid, err2 := strconv.Atoi(fields[1])
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
 		if err1 == nil && err2 == nil {
-			children[ppid] = append(children[ppid], pid)
+			out[pid] = proc{ppid: ppid, cpu: utime + stime}
 		}
+	}
+	return out
+}
+
+// descendants lists the processes below root (not root itself).
+func descendants(procs map[int]proc, root int) []int {
+	children := map[int][]int{}
+	for pid, p := range procs {
+		children[p.ppid] = append(children[p.ppid], pid)
 	}
 	var out []int
 	queue := children[root]

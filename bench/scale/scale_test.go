@@ -61,7 +61,7 @@ var cells = regexp.MustCompile(`\s{2,}`)
 
 func TestPrintTable(t *testing.T) {
 	rs := []Result{
-		{N: 100, Step: StepApply, Wall: time.Second, CPU: time.Second / 2, ProvRSSKB: 51200, PluginRSSKB: 40960},
+		{N: 100, Step: StepApply, Wall: time.Second, CPU: time.Second / 2, PluginCPU: time.Second / 4, ProvRSSKB: 51200, PluginRSSKB: 40960},
 		{N: 1000, Step: StepApply, Wall: 20 * time.Second, CPU: 10 * time.Second, ProvRSSKB: 102400},
 	}
 	var buf bytes.Buffer
@@ -71,8 +71,8 @@ func TestPrintTable(t *testing.T) {
 		t.Fatalf("want a header and two rows:\n%s", buf.String())
 	}
 	for i, want := range [][]string{
-		{"100", "apply", "1.00 s", "0.50 s", "50 MiB", "40 MiB", "—"},
-		{"1000", "apply", "20.00 s", "10.00 s", "100 MiB", "n/a", "2.00"},
+		{"100", "apply", "1.00 s", "0.50 s", "0.25 s", "50 MiB", "40 MiB", "—"},
+		{"1000", "apply", "20.00 s", "10.00 s", "0.00 s", "100 MiB", "n/a", "2.00"},
 	} {
 		if diff := cmp.Diff(want, cells.Split(strings.TrimSpace(lines[i+1]), -1)); diff != "" {
 			t.Errorf("row %d (-want +got):\n%s", i, diff)
