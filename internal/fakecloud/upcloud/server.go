@@ -262,13 +262,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delay := s.latency[rt.op] + s.latency[""]
 	fault := s.takeFault(rt.op)
 	s.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
+	// The request has arrived: like a real cloud, the fake does the work even if the client goes away
+	// meanwhile, which is how a crash leaves an operation in doubt.
+	time.Sleep(delay)
 	if fault != nil && !fault.After {
 		writeError(w, errorf(fault.Status, fault.Code, "%s", fault.Message))
 		return
