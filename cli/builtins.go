@@ -7,6 +7,7 @@ import (
 	"github.com/provhq/prov/plugins/aws"
 	"github.com/provhq/prov/plugins/host"
 	"github.com/provhq/prov/plugins/local"
+	"github.com/provhq/prov/plugins/upcloud"
 	"github.com/provhq/prov/sdk"
 )
 
@@ -15,8 +16,9 @@ import (
 // binary would.
 var builtins = host.Builtins{
 	Providers: map[string]func() plugins.Provider{
-		"local": func() plugins.Provider { return sdk.NewProviderServer(local.New()) },
-		"aws":   func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
+		"local":   func() plugins.Provider { return sdk.NewProviderServer(local.New()) },
+		"aws":     func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
+		"upcloud": func() plugins.Provider { return sdk.NewProviderServer(upcloud.New()) },
 	},
 	Taskservs: map[string]func() plugins.Taskserv{},
 }
