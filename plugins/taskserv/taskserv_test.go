@@ -1,0 +1,333 @@
+package taskserv_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/protocol"
+	"github.com/provhq/prov/internal/value"
+	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/plugins/taskserv"
+	"github.com/provhq/prov/plugins/taskservs/motd"
+	"github.com/provhq/prov/sdk"
+)
+
+// transports run a taskserv in this process and through the real protocol (gRPC over go-plugin, the
+// execution channel through the broker).
+var transports = []struct {
+	name string
+	wrap func(testing.TB, plugins.Taskserv) plugins.Taskserv
+}{
+	{"in-process", func(_ testing.TB, ts plugins.Taskserv) plugins.Taskserv { return ts }},
+	{"grpc", func(t testing.TB, ts plugins.Taskserv) plugins.Taskserv { return protocol.ServeTestTaskserv(t, ts) }},
+}
+
+// server is a local_server's state as the local provider records it.
+func server(root string) map[string]any {
+	return map[string]any{"id": "local:" + root, "root": root, "hostname": "box", "address": "127.0.0.1", "transport": "local"}
+}
+
+func config(srv any, cfg map[string]any) map[string]any {
+	c := map[string]any{"name": "motd", "server": srv, "config": map[string]any{}}
+	if cfg != nil {
+		c["config"] = cfg
+	}
+	return c
+}
+
+func errorsOf(ds diag.Diagnostics) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Severity.String()+" "+d.Path+": "+d.Summary)
+	}
+	return out
+}
+
+// TestLifecycle installs motd on a sandbox server, checks it, notices drift, changes it, moves it to
+// another server and removes it, asserting the plans the engine would see and the files on disk.
+func TestLifecycle(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx := context.Background()
+			base := t.TempDir()
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(motd.New())), taskserv.ServerExec(base))
+			t.Cleanup(func() { _ = p.Close() })
+			if err := os.Mkdir(filepath.Join(base, "a"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			srvA := server("a") // relative: taken from base, as the local provider takes it from its directory
+			motdA := filepath.Join(base, "a", "etc", "motd")
+
+			// Before the server exists nothing can be asked: everything the install records is unknown.
+			pending := map[string]any{"id": value.Unknown, "root": "a", "transport": "local"}
+			resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: config(pending, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]any{"name": "motd", "version": "1.0.0", "config": map[string]any{}, "server": pending,
+				"state": value.Unknown, "healthy": value.Unknown, "steps": value.Unknown}
+			if diff := cmp.Diff(want, resp.Planned); diff != "" || len(resp.Diagnostics) > 0 {
+				t.Fatalf("plan with the server pending (-want +got):\n%s%v", diff, resp.Diagnostics)
+			}
+
+			// Once it exists, the taskserv plans the install through the channel.
+			cfg := config(srvA, map[string]any{"message": "hello"})
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = map[string]any{"name": "motd", "version": "1.0.0", "config": map[string]any{"message": "hello"},
+				"server": srvA, "state": value.Unknown, "healthy": value.Unknown, "steps": []any{"write etc/motd (6 bytes)"}}
+			if diff := cmp.Diff(want, resp.Planned); diff != "" || len(resp.Diagnostics) > 0 {
+				t.Fatalf("plan (-want +got):\n%s%v", diff, resp.Diagnostics)
+			}
+
+			var events []plugins.Progress
+			ar, err := p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-1", Planned: resp.Planned, Config: cfg},
+				func(e plugins.Progress) { events = append(events, e) })
+			if err != nil || ar.Diagnostics.HasErrors() {
+				t.Fatalf("apply: %v %v", err, ar.Diagnostics)
+			}
+			installed := ar.New
+			wantState := map[string]any{"name": "motd", "version": "1.0.0", "config": map[string]any{"message": "hello"},
+				"server": srvA, "healthy": true, "steps": []any{"write etc/motd (6 bytes)"},
+				"state": map[string]any{"version": "1.0.0", "config": map[string]any{"message": "hello", "path": "etc/motd"}}}
+			if diff := cmp.Diff(wantState, installed); diff != "" {
+				t.Fatalf("installed (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]plugins.Progress{{Message: "writing etc/motd"}, {Message: "wrote etc/motd", Percent: 100}}, events); diff != "" {
+				t.Errorf("progress (-want +got):\n%s", diff)
+			}
+			if b, err := os.ReadFile(motdA); err != nil || string(b) != "hello\n" {
+				t.Fatalf("motd = %q, %v", b, err)
+			}
+
+			// Nothing changed: the plan is the state.
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: installed, Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(installed, resp.Planned); diff != "" || len(resp.RequiresReplace) > 0 {
+				t.Fatalf("no-change plan (-state +planned):\n%s%v", diff, resp.RequiresReplace)
+			}
+
+			// Drift: the check fails, the install stays, unhealthy, and the plan reinstalls it.
+			if err := os.WriteFile(motdA, []byte("tampered\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rr, err := p.Read(ctx, plugins.ReadRequest{Type: "taskserv", Current: installed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"warning healthy: taskserv motd is not healthy"}, errorsOf(rr.Diagnostics)); diff != "" {
+				t.Errorf("read diagnostics (-want +got):\n%s", diff)
+			}
+			if h := rr.New.(map[string]any)["healthy"]; h != false {
+				t.Fatalf("healthy after drift = %v", h)
+			}
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: rr.New, Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.Planned.(map[string]any)["healthy"]; !value.IsUnknown(got) {
+				t.Fatalf("plan after drift: healthy = %v, want unknown (a reinstall)", got)
+			}
+			ar, err = p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-2", Prior: rr.New, Planned: resp.Planned, Config: cfg}, nil)
+			if err != nil || ar.Diagnostics.HasErrors() {
+				t.Fatalf("reinstall: %v %v", err, ar.Diagnostics)
+			}
+			if b, _ := os.ReadFile(motdA); string(b) != "hello\n" {
+				t.Fatalf("motd after reinstall = %q", b)
+			}
+
+			// Another server replaces the install.
+			srvB := server(filepath.Join(base, "b"))
+			if err := os.Mkdir(filepath.Join(base, "b"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: ar.New, Config: config(srvB, map[string]any{"message": "hello"})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]value.Path{value.KeyPath("server")}, resp.RequiresReplace); diff != "" {
+				t.Errorf("requires replace (-want +got):\n%s", diff)
+			}
+
+			// A changed message is an update in place.
+			cfg2 := config(srvA, map[string]any{"message": "bye"})
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: ar.New, Config: cfg2})
+			if err != nil || len(resp.RequiresReplace) > 0 {
+				t.Fatalf("plan update: %v %v", err, resp.RequiresReplace)
+			}
+			ar, err = p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-3", Prior: ar.New, Planned: resp.Planned, Config: cfg2}, nil)
+			if err != nil || ar.Diagnostics.HasErrors() {
+				t.Fatalf("update: %v %v", err, ar.Diagnostics)
+			}
+			if b, _ := os.ReadFile(motdA); string(b) != "bye\n" {
+				t.Fatalf("motd after update = %q", b)
+			}
+
+			// Destroy removes it.
+			ar, err = p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-4", Prior: ar.New}, nil)
+			if err != nil || len(ar.Diagnostics) > 0 || ar.New != nil {
+				t.Fatalf("remove: %v %v %v", err, ar.Diagnostics, ar.New)
+			}
+			if _, err := os.Stat(motdA); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("motd after remove: %v", err)
+			}
+		})
+	}
+}
+
+// failing is a taskserv whose install fails after reporting progress, and whose check says it is gone.
+func failing() *sdk.Taskserv {
+	return &sdk.Taskserv{
+		Name:     "flaky",
+		Versions: []string{"1.9.0", "1.10.0", "1.2.0"},
+		Install: func(_ context.Context, t *sdk.Task) error {
+			t.Progress(50, "half way")
+			return errors.New("disk full")
+		},
+	}
+}
+
+func TestProblems(t *testing.T) {
+	srv := server("/")
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx := context.Background()
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(failing())), taskserv.ServerExec(t.TempDir()))
+			t.Cleanup(func() { _ = p.Close() })
+			flaky := func(extra map[string]any) map[string]any {
+				c := map[string]any{"name": "flaky", "server": srv}
+				for k, v := range extra {
+					c[k] = v
+				}
+				return c
+			}
+			validate := []struct {
+				name   string
+				typ    string
+				config any
+				want   []string
+			}{
+				{"ok", "taskserv", flaky(map[string]any{"version": "1.10.0"}), nil},
+				{"unknown version is checked later", "taskserv", flaky(map[string]any{"version": value.Unknown}), nil},
+				{"bad version", "taskserv", flaky(map[string]any{"version": "2.0"}),
+					[]string{`error version: flaky has no version "2.0"; available: 1.9.0, 1.10.0, 1.2.0`}},
+				{"wrong name", "taskserv", map[string]any{"name": "redis", "server": srv},
+					[]string{"error name: this provider installs the taskserv flaky, not redis"}},
+				{"unknown field", "taskserv", flaky(map[string]any{"healthy": true, "versoin": "1"}),
+					[]string{`error healthy: unknown field "healthy"`, `error versoin: unknown field "versoin"`}},
+				{"no server", "taskserv", map[string]any{"name": "flaky"}, []string{"error : missing server"}},
+				{"config not a record", "taskserv", flaky(map[string]any{"config": "x"}), []string{"error config: want a record"}},
+				{"other type", "local_file", map[string]any{}, []string{`error : a taskserv provider has only the resource type "taskserv", not "local_file"`}},
+				{"provider config", "", map[string]any{"x": 1.0}, []string{"error : a taskserv takes no provider configuration"}},
+				{"empty provider config", "", map[string]any{}, nil},
+			}
+			for _, tc := range validate {
+				t.Run("validate/"+tc.name, func(t *testing.T) {
+					ds, err := p.ValidateConfig(ctx, tc.typ, tc.config)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(tc.want, errorsOf(ds)); diff != "" {
+						t.Errorf("diagnostics (-want +got):\n%s", diff)
+					}
+				})
+			}
+
+			t.Run("newest version by default", func(t *testing.T) {
+				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: flaky(nil)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v := resp.Planned.(map[string]any)["version"]; v != "1.10.0" {
+					t.Errorf("version = %v, want 1.10.0", v)
+				}
+			})
+
+			t.Run("install fails", func(t *testing.T) {
+				cfg := flaky(nil)
+				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: cfg})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var events []string
+				ar, err := p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op", Planned: resp.Planned, Config: cfg},
+					func(e plugins.Progress) { events = append(events, e.Message) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff([]string{"error : disk full"}, errorsOf(ar.Diagnostics)); diff != "" || ar.New != nil {
+					t.Errorf("diagnostics (-want +got):\n%s\nnew: %v", diff, ar.New)
+				}
+				if diff := cmp.Diff([]string{"half way"}, events); diff != "" {
+					t.Errorf("progress (-want +got):\n%s", diff)
+				}
+			})
+
+			t.Run("ssh server", func(t *testing.T) {
+				remote := map[string]any{"id": "srv-1", "hostname": "web-01", "transport": "ssh"}
+				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "server": remote}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := errorsOf(resp.Diagnostics)
+				if len(got) != 1 || !strings.Contains(got[0], `error server: server "web-01" is reached by ssh, which is not supported yet`) {
+					t.Errorf("diagnostics = %q", got)
+				}
+			})
+
+			t.Run("import", func(t *testing.T) {
+				ir, err := p.Import(ctx, plugins.ImportRequest{Type: "taskserv", ID: "x"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff([]string{"error : taskserv installs cannot be imported"}, errorsOf(ir.Diagnostics)); diff != "" {
+					t.Errorf("diagnostics (-want +got):\n%s", diff)
+				}
+			})
+
+			t.Run("settling an install in doubt", func(t *testing.T) {
+				rr, err := p.Read(ctx, plugins.ReadRequest{Type: "taskserv", OperationID: "op"})
+				if err != nil || rr.New != nil || len(rr.Diagnostics) > 0 {
+					t.Errorf("read = %v, %v; want gone (install again)", rr, err)
+				}
+			})
+
+			t.Run("schema", func(t *testing.T) {
+				s, _, err := p.Schema(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := s.Resources["taskserv"]
+				if s.Name != "taskserv:flaky" || r == nil || !r.Attributes["name"].ForceNew || !r.Attributes["state"].Computed {
+					t.Errorf("schema = %+v", s)
+				}
+			})
+		})
+	}
+}
+
+func TestName(t *testing.T) {
+	for _, tc := range []struct {
+		provider string
+		want     string
+		ok       bool
+	}{{"taskserv:motd", "motd", true}, {"local", "", false}} {
+		t.Run(tc.provider, func(t *testing.T) {
+			got, ok := taskserv.Name(tc.provider)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("Name(%q) = %q, %v", tc.provider, got, ok)
+			}
+		})
+	}
+}
