@@ -89,6 +89,16 @@ func newSession(opts Options) (*session, error) {
 	return &session{m: m, im: im}, nil
 }
 
+// flushWarnings writes the warnings found during evaluation to opts.Stderr.
+func (s *session) flushWarnings(opts Options) {
+	if opts.Stderr == nil {
+		return
+	}
+	for _, w := range s.m.Warnings {
+		fmt.Fprint(opts.Stderr, Render(w))
+	}
+}
+
 // load evaluates the inputs merged together, with overrides, contract and field selection applied.
 func (s *session) load(files []string, opts Options) (v eval.Value, err error) {
 	if len(files) == 0 {
@@ -144,6 +154,7 @@ func Export(files []string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer s.flushWarnings(opts)
 	v, err := s.load(files, opts)
 	if err != nil {
 		return nil, err

@@ -280,7 +280,7 @@ func TestRender(t *testing.T) {
 		"2 │   a | Number = \"x\",\n" +
 		"  │                ^^^\n" +
 		"  │\n" +
-		"  = expected a Number, got a String\n"
+		"  = expected a Number, got a String\n\n"
 	if diff := cmp.Diff(want, Render(err)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -18,6 +18,13 @@ func (m *Machine) ApplyContract(c Value, l *Label, t *Thunk) *Thunk {
 	case *Record:
 		return Lazy(t.Span, func() Value { return m.applyRecordContract(c, l, t) })
 	case *Closure, *MatchFn, *Builtin:
+		if cl, ok := c.(*Closure); ok && cl.Span.IsValid() && t.Span.IsValid() {
+			w := source.Errorf("Warning", t.Span, "plain functions as contracts are deprecated")
+			w.Label = "applied to this term"
+			w.Extra = []source.Note{{Span: cl.Span, Message: "this function"}}
+			w.Notes = []string{"wrap this function using one of the constructors in `std.contract` instead, like `std.contract.from_validator` or `std.contract.custom`"}
+			m.Warn(w)
+		}
 		return Lazy(t.Span, func() Value { return m.Apply(m.Apply(c, Ready(l), l.Span), t, l.Span) })
 	case *Label:
 		// a label is not a contract, but std.contract.apply may pass one around

@@ -118,6 +118,25 @@ type Machine struct {
 	Importer Importer
 	// Stderr receives std.trace output.
 	Stderr io.Writer
+	// Warnings are non-fatal problems found while evaluating (Class "Warning").
+	Warnings []*source.Error
+	warned   map[[2]int]bool
+}
+
+// Warn records a warning once per (primary, secondary) position.
+func (m *Machine) Warn(w *source.Error) {
+	key := [2]int{w.Span.Start, -1}
+	if len(w.Extra) > 0 {
+		key[1] = w.Extra[0].Span.Start
+	}
+	if m.warned == nil {
+		m.warned = map[[2]int]bool{}
+	}
+	if m.warned[key] {
+		return
+	}
+	m.warned[key] = true
+	m.Warnings = append(m.Warnings, w)
 }
 
 // Importer loads imported files.
@@ -261,7 +280,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 	case *ast.Let:
 		return m.evalLet(n, env)
 	case *ast.Fun:
-		return &Closure{Param: n.Param, Body: n.Body, Env: env}
+		return &Closure{Param: n.Param, Body: n.Body, Env: env, Span: n.Pos}
 	case *ast.Match:
 		return &MatchFn{Node: n, Env: env}
 	case *ast.App:

@@ -28,6 +28,8 @@ type Closure struct {
 	Param ast.Pattern
 	Body  ast.Node
 	Env   *Env
+	// Span is the function's source (fun … => …).
+	Span source.Span
 }
 
 // MatchFn is a match expression, a function of the matched value.
