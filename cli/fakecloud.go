@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	fakeec2 "github.com/provhq/prov/internal/fakecloud/ec2"
+	fakeupcloud "github.com/provhq/prov/internal/fakecloud/upcloud"
 )
 
 // fakecloudOptions are the flags of prov __fakecloud.
@@ -23,6 +24,10 @@ var fakeclouds = map[string]func(o fakecloudOptions) (url string, stop func() er
 		_, url, stop, err := fakeec2.Listen(o.addr, fakeec2.Options{Region: o.region, Transition: o.transition})
 		return url, stop, err
 	},
+	"upcloud": func(o fakecloudOptions) (string, func() error, error) {
+		_, url, stop, err := fakeupcloud.Listen(o.addr, fakeupcloud.Options{Transition: o.transition})
+		return url, stop, err
+	},
 }
 
 // newCmdFakecloud is the hidden `prov __fakecloud NAME`: it serves a fake cloud API on loopback, prints
@@ -30,6 +35,8 @@ var fakeclouds = map[string]func(o fakecloudOptions) (url string, stop func() er
 //
 //	prov __fakecloud ec2 -addr 127.0.0.1:0   # prints http://127.0.0.1:PORT
 //	AWS_ENDPOINT_URL_EC2=http://127.0.0.1:PORT prov apply
+//	prov __fakecloud upcloud -addr 127.0.0.1:0   # any UpCloud credentials are accepted
+//	UPCLOUD_API_URL=http://127.0.0.1:PORT UPCLOUD_USERNAME=u UPCLOUD_PASSWORD=p prov apply
 func newCmdFakecloud() *cobra.Command {
 	var o fakecloudOptions
 	cmd := &cobra.Command{
