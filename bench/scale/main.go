@@ -5,8 +5,10 @@
 // step, and the growth of each step's time from one N to the next relative to the growth of N (1.00
 // is linear).
 //
-//	go run ./bench/scale [-n 1000,5000,10000] [-prov bin/prov] [-keep]
+//	go run ./bench/scale [-n 1000,5000,10000] [-prov bin/prov] [-keep] [-check]
 //
+// Targets at N = 10,000 (apply ≤ 10 s, no-change plan ≤ 3 s, peak RSS ≤ 300 MB) that are missed are
+// printed after the table; with -check a miss also makes the exit code 1.
 // The binary is bin/prov of the module (built with go build when missing) unless -prov names one.
 // Peak RSS of prov comes from its rusage as reported by wait4; the plugin processes' from the
 // high-water mark (VmHWM) in /proc, sampled while prov runs.
@@ -43,6 +45,7 @@ func main() {
 	prov := flag.String("prov", "", "prov binary (default: bin/prov of the module, built if missing)")
 	keep := flag.Bool("keep", false, "keep each N's working directory (document, state, output of every step)")
 	parallelism := flag.Int("parallelism", 10, "prov -parallelism")
+	check := flag.Bool("check", false, "exit 1 when a target for N = 10,000 is missed")
 	flag.Parse()
 	counts, err := parseCounts(*ns)
 	if err != nil {
@@ -81,7 +84,9 @@ func main() {
 		for _, m := range misses {
 			fmt.Println("MISSED:", m)
 		}
-		os.Exit(1)
+		if *check {
+			os.Exit(1)
+		}
 	}
 }
 
