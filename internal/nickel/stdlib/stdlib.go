@@ -7,9 +7,7 @@ package stdlib
 import (
 	_ "embed"
 	"math/big"
-	"sort"
 
-	"github.com/provhq/prov/internal/nickel/ast"
 	"github.com/provhq/prov/internal/nickel/eval"
 	"github.com/provhq/prov/internal/nickel/parser"
 	"github.com/provhq/prov/internal/nickel/source"
@@ -36,8 +34,6 @@ func (l lib) record(prefix string) *eval.Record {
 			fields[k] = eval.Ready(v.record(name))
 		case *eval.Builtin:
 			fields[k] = eval.Ready(v)
-		case func(name string) *eval.Builtin:
-			fields[k] = eval.Ready(v(name))
 		default:
 			fields[k] = eval.Ready(v)
 		}
@@ -108,8 +104,6 @@ var primops = map[string]string{
 	"enum/embed":       "fun e => e",
 }
 
-var _ ast.Node // keep the ast import for helpers below
-
 func num(i int) *big.Rat { return new(big.Rat).SetInt64(int64(i)) }
 
 func intArg(m *eval.Machine, t *eval.Thunk, fname string, at source.Span) int {
@@ -128,15 +122,6 @@ func arrayOf(vals []eval.Value) *eval.Array {
 		a.Elems[i] = eval.Ready(v)
 	}
 	return a
-}
-
-func sortedKeys(m map[string]*eval.Thunk) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func primArray(m *eval.Machine, t *eval.Thunk, op string) *eval.Array {
