@@ -527,7 +527,7 @@ func (s *Server) modifyInstanceAttribute(p params) (responder, error) {
 		return nil, badRequest("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
 	}
 	attr, val := p.str("Attribute"), p.str("Value")
-	needStopped := func(what string) error {
+	needStopped := func() error {
 		if in.State.Name != Stopped {
 			return badRequest("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", id)
 		}
@@ -539,7 +539,7 @@ func (s *Server) modifyInstanceAttribute(p params) (responder, error) {
 		if attr == "instanceType" {
 			typ = val
 		}
-		if err := needStopped("instanceType"); err != nil {
+		if err := needStopped(); err != nil {
 			return nil, err
 		}
 		arch, ok := instanceTypes[typ]
@@ -551,7 +551,7 @@ func (s *Server) modifyInstanceAttribute(p params) (responder, error) {
 		}
 		in.InstanceType = typ
 	case p.has("UserData.Value") || attr == "userData":
-		if err := needStopped("userData"); err != nil {
+		if err := needStopped(); err != nil {
 			return nil, err
 		}
 		ud := p.str("UserData.Value")

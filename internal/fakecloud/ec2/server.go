@@ -74,8 +74,7 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Start serves a new fake on a loopback port until t's cleanup (or Close) and returns it; URL is its
-// endpoint.
+// Start serves a new fake on a loopback port until Close and returns it; URL is its endpoint.
 func Start(opts Options) *Server {
 	s := New(opts)
 	s.http = httptest.NewServer(s)
