@@ -276,8 +276,10 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 		resp.Diagnostics = ds
 		return resp, nil
 	}
+	// An install that failed its last health check is planned as a fresh one, so that it is
+	// reinstalled and the steps shown are those of a first install, whichever state the walker holds.
 	var priorState any
-	if prior != nil {
+	if prior != nil && prior.Healthy == true {
 		priorState = prior.State
 	}
 	tp, err := p.ts.Plan(ctx, want.request("", priorState), x)

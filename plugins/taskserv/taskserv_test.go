@@ -139,6 +139,11 @@ func TestLifecycle(t *testing.T) {
 			if got := resp.Planned.(map[string]any)["healthy"]; !value.IsUnknown(got) {
 				t.Fatalf("plan after drift: healthy = %v, want unknown (a reinstall)", got)
 			}
+			// The steps are those of a first install, the same the walker sees when it plans again
+			// from the state it holds (not refreshed), so the apply finds the plan consistent.
+			if diff := cmp.Diff(installed.(map[string]any)["steps"], resp.Planned.(map[string]any)["steps"]); diff != "" {
+				t.Fatalf("steps of the reinstall (-want +got):\n%s", diff)
+			}
 			ar, err = p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-2", Prior: rr.New, Planned: resp.Planned, Config: cfg}, nil)
 			if err != nil || ar.Diagnostics.HasErrors() {
 				t.Fatalf("reinstall: %v %v", err, ar.Diagnostics)
