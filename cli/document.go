@@ -16,6 +16,7 @@ import (
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/host"
+	"github.com/provhq/prov/plugins/taskserv"
 	"github.com/provhq/prov/schemas"
 )
 
@@ -66,6 +67,11 @@ func providerConfigs(doc *document.Document) map[string]plan.ProviderConfig {
 	for _, r := range doc.Resources {
 		if _, ok := out[r.Provider]; !ok {
 			out[r.Provider] = plan.ProviderConfig{Source: "builtin/" + r.Provider}
+			if _, ok := taskserv.Name(r.Provider); ok {
+				// A taskserv the document names: prov's builtin of that name, else a prov-taskserv-NAME
+				// binary on the plugin search path.
+				out[r.Provider] = plan.ProviderConfig{}
+			}
 		}
 	}
 	return out
@@ -76,6 +82,10 @@ func requirements(cfgs map[string]plan.ProviderConfig) []host.Requirement {
 	var reqs []host.Requirement
 	for _, name := range sortedKeys(cfgs) {
 		cfg := cfgs[name]
+		if ts, ok := taskserv.Name(name); ok {
+			reqs = append(reqs, host.Requirement{Kind: host.Taskserv, Name: ts, Source: taskservSource(name, cfg), Version: cfg.Version})
+			continue
+		}
 		reqs = append(reqs, host.Requirement{Kind: host.Provider, Name: name, Source: cfg.Source, Version: cfg.Version})
 	}
 	return reqs
@@ -104,9 +114,26 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 		return nil, nil, err
 	}
 	src := newProviderSource(cfgs, func(ctx context.Context, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
+		if ts, ok := taskserv.Name(name); ok {
+			t, err := h.Taskserv(ctx, ts, taskservSource(name, cfg), cfg.Version)
+			if err != nil {
+				return nil, err
+			}
+			return taskserv.NewProvider(t, taskserv.ServerExec(p.dir)), nil
+		}
 		return h.Provider(ctx, name, cfg.Source, cfg.Version)
 	}, p.secrets)
 	return h, src, nil
+}
+
+// taskservSource is the plugin source of the taskserv provider name: none (the builtin of that name,
+// else a discovered binary) unless the configuration gives one; "builtin/taskserv:X", which a provider
+// source falls back to, means the same.
+func taskservSource(name string, cfg plan.ProviderConfig) string {
+	if cfg.Source == "builtin/"+name {
+		return ""
+	}
+	return cfg.Source
 }
 
 // printDiags writes diagnostics to stderr, errors in red on a terminal.
