@@ -7,6 +7,7 @@ import (
 	"github.com/provhq/prov/plugins/aws"
 	"github.com/provhq/prov/plugins/host"
 	"github.com/provhq/prov/plugins/local"
+	"github.com/provhq/prov/plugins/taskservs/motd"
 	"github.com/provhq/prov/plugins/upcloud"
 	"github.com/provhq/prov/sdk"
 )
@@ -20,7 +21,9 @@ var builtins = host.Builtins{
 		"aws":     func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
 		"upcloud": func() plugins.Provider { return sdk.NewProviderServer(upcloud.New()) },
 	},
-	Taskservs: map[string]func() plugins.Taskserv{},
+	Taskservs: map[string]func() plugins.Taskserv{
+		"motd": func() plugins.Taskserv { return sdk.NewTaskservServer(motd.New()) },
+	},
 }
 
 // newCmdPlugin is the hidden entry point of a builtin plugin process.
