@@ -218,6 +218,19 @@ func (m *Machine) Force(t *Thunk) Value {
 	return v
 }
 
+// Charge counts n steps of work against MaxSteps (builtins that build large values call it, so a
+// budget also bounds memory).
+func (m *Machine) Charge(n int, span source.Span) {
+	if m.MaxSteps <= 0 {
+		return
+	}
+	m.steps += n
+	if m.steps > m.MaxSteps || n > m.MaxSteps {
+		m.steps = 0
+		Failf("EvalError::Other", span, "evaluation budget of %d steps exhausted", m.MaxSteps)
+	}
+}
+
 // Enter records one more level of nesting (of evaluation or of a walk over a value), failing with
 // InfiniteRecursion beyond MaxDepth; Leave undoes it.
 func (m *Machine) Enter(span source.Span) { m.enter(span) }

@@ -51,6 +51,7 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 		if !ok2 {
 			typeErr(op, "String", r, rspan)
 		}
+		m.Charge((len(ls)+len(rs))/64, at)
 		return ls + rs
 	case "@":
 		la, ok1 := l.(*Array)
@@ -61,6 +62,7 @@ func (m *Machine) BinOp(op string, l, r Value, at, lspan, rspan source.Span) Val
 		if !ok2 {
 			typeErr(op, "Array", r, rspan)
 		}
+		m.Charge((len(la.Elems)+len(ra.Elems))/8, at)
 		out := make([]*Thunk, 0, len(la.Elems)+len(ra.Elems))
 		return &Array{Elems: append(append(out, la.Elems...), ra.Elems...)}
 	}

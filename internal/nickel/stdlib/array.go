@@ -87,6 +87,7 @@ func arrayLib() lib {
 			if n < 0 {
 				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.array.generate`")
 			}
+			m.Charge(n, at)
 			out := &eval.Array{Elems: make([]*eval.Thunk, n)}
 			for i := range n {
 				i := i
@@ -161,6 +162,7 @@ func rangeStep(m *eval.Machine, start, end, step *big.Rat, at source.Span) eval.
 	}
 	out := &eval.Array{}
 	for x := new(big.Rat).Set(start); x.Cmp(end) < 0; x = new(big.Rat).Add(x, step) {
+		m.Charge(1, at)
 		out.Elems = append(out.Elems, eval.Ready(x))
 	}
 	return out
