@@ -30,6 +30,9 @@ type Options struct {
 	Transition time.Duration
 	// OwnerID is the account id in responses. Default "123456789012".
 	OwnerID string
+	// Now is the fake's clock, which drives the state transitions; default time.Now. Tests that check
+	// intermediate states pass a clock they move themselves.
+	Now func() time.Time
 }
 
 // Server is the fake EC2 API. Serve it with Start, or mount it anywhere as an http.Handler.
@@ -67,7 +70,10 @@ func New(opts Options) *Server {
 	if opts.OwnerID == "" {
 		opts.OwnerID = "123456789012"
 	}
-	s := &Server{opts: opts, now: time.Now, instances: map[string]*instance{}, tokens: map[string]string{},
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, now: opts.Now, instances: map[string]*instance{}, tokens: map[string]string{},
 		reservations: map[string][]string{}, keys: map[string]*keyPair{}, groups: map[string]*securityGroup{},
 		volumes: map[string]*volume{}, latency: map[string]time.Duration{}, requests: map[string]int{}}
 	s.seed()

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,8 +24,22 @@ import (
 
 const transition = 20 * time.Millisecond
 
+// clock is a settable clock for the fake.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
 // start serves a fake and returns an SDK client of it that does not retry, so faults show.
 func start(t *testing.T) (*fake.Server, *ec2.Client) {
+	return startWith(t, fake.Options{Transition: transition})
+}
+
+func startWith(t *testing.T, opts fake.Options) (*fake.Server, *ec2.Client) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
@@ -32,7 +47,7 @@ func start(t *testing.T) (*fake.Server, *ec2.Client) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	s := fake.Start(fake.Options{Transition: transition})
+	s := fake.Start(opts)
 	t.Cleanup(s.Close)
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }))
@@ -75,7 +90,8 @@ func stateOf(t *testing.T, c *ec2.Client, id string) string {
 
 // TestInstanceLifecycle: states move on their own after the transition time, as on EC2.
 func TestInstanceLifecycle(t *testing.T) {
-	_, c := start(t)
+	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	_, c := startWith(t, fake.Options{Transition: time.Minute, Now: clk.Now})
 	ctx := context.Background()
 	id := run(t, c, "a")
 	steps := []struct {
@@ -100,10 +116,11 @@ func TestInstanceLifecycle(t *testing.T) {
 		if err := s.do(); err != nil {
 			t.Fatal(err)
 		}
+		clk.Add(59 * time.Second)
 		if got := stateOf(t, c, id); got != s.now {
 			t.Errorf("state %s, want %s", got, s.now)
 		}
-		time.Sleep(2 * transition)
+		clk.Add(time.Second)
 		if got := stateOf(t, c, id); got != s.settle {
 			t.Errorf("state %s, want %s", got, s.settle)
 		}
@@ -317,9 +334,11 @@ func TestSecurityGroupRules(t *testing.T) {
 // TestVolumes: a volume is creating, then available; attaching, then attached (in-use); detaching,
 // then available again; a volume in use cannot be deleted.
 func TestVolumes(t *testing.T) {
-	s, c := start(t)
+	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	s, c := startWith(t, fake.Options{Transition: time.Minute, Now: clk.Now})
 	ctx := context.Background()
 	inst := run(t, c, "host")
+	clk.Add(time.Minute)
 	v, err := c.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(10), VolumeType: types.VolumeTypeGp3})
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +355,7 @@ func TestVolumes(t *testing.T) {
 	if got := status(); got != "creating " {
 		t.Errorf("new volume: %q", got)
 	}
-	time.Sleep(2 * transition)
+	clk.Add(time.Minute)
 	if _, err := c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: &id, InstanceId: &inst, Device: aws.String("/dev/sdf")}); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +368,7 @@ func TestVolumes(t *testing.T) {
 	if _, err := c.DetachVolume(ctx, &ec2.DetachVolumeInput{VolumeId: &id}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * transition)
+	clk.Add(time.Minute)
 	if got := status(); got != "available " {
 		t.Errorf("detached volume: %q", got)
 	}
@@ -357,14 +376,14 @@ func TestVolumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * transition)
+	clk.Add(time.Minute)
 	if _, err := c.AttachVolume(ctx, &ec2.AttachVolumeInput{VolumeId: other.VolumeId, InstanceId: &inst, Device: aws.String("/dev/sdg")}); code(err) != "InvalidVolume.ZoneMismatch" {
 		t.Errorf("attach across zones: %v", err)
 	}
 	if _, err := c.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: &id}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * transition)
+	clk.Add(time.Minute)
 	if got := status(); got != "gone" {
 		t.Errorf("deleted volume: %q", got)
 	}
