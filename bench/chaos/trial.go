@@ -165,8 +165,9 @@ func (t *trial) run(ctx context.Context) error {
 	if err := t.observeSerial("after the fault"); err != nil {
 		return err
 	}
-	if !journal {
-		// No journal: the walk finished and its state was written, so it must describe the disk.
+	if !journal && !faulted.failAfter {
+		// No journal: the walk finished and its state was written, so it must describe the disk. (Not
+		// when the provider reported a failure for work it did: only the next refresh can see that.)
 		s, err := readState(t.dir)
 		if err != nil {
 			return err
