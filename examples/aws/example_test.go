@@ -309,8 +309,7 @@ func TestCrashMidCreate(t *testing.T) {
 			}
 
 			resume := p.run(0, "apply", "-resume")
-			contains(t, "apply -resume", resume, "servers.web")
-			t.Logf("resume:\n%s", resume)
+			contains(t, "apply -resume", resume, "servers.web: create in doubt", "found: recorded as created")
 			var live []fakeec2.Instance
 			for _, in := range p.fake.Instances() {
 				if in.State != fakeec2.Terminated {
@@ -329,4 +328,16 @@ func TestCrashMidCreate(t *testing.T) {
 			p.run(0, "plan", "-detailed-exitcode")
 		})
 	}
+}
+
+// TestCloudError: an error of the cloud reaches the user with the resource address and EC2's code.
+func TestCloudError(t *testing.T) {
+	p := newProject(t, fakeec2.Options{Transition: 20 * time.Millisecond})
+	p.write("main.json", `{"prov": "1",
+  "providers": {"aws": {"source": "builtin/aws", "config": {"region": "us-east-1", "poll_interval": "20ms"}}},
+  "resources": {"servers.web": {"type": "aws_instance", "config": {"ami": "ami-0000000000000dead", "instance_type": "t3.micro"}}}}`)
+	p.run(0, "init")
+	out := p.run(1, "apply", "-auto-approve")
+	contains(t, "apply", out, "error: servers.web: RunInstances: InvalidAMIID.NotFound: The image id '[ami-0000000000000dead]' does not exist",
+		"AWS request id ")
 }
