@@ -17,6 +17,7 @@ import (
 	"github.com/provhq/prov/plan/render"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/host"
+	"github.com/provhq/prov/plugins/taskserv"
 	"github.com/provhq/prov/state"
 )
 
@@ -111,6 +112,10 @@ func (s *session) makePlan(ctx context.Context, cf configFlags, pf planFlags, de
 	}
 	if err := s.startPlugins(providerConfigs(doc)); err != nil {
 		return nil, append(diags, diag.FromError(err)...)
+	}
+	// Taskservs on the same server are installed in the order their dependencies say.
+	if diags = append(diags, taskserv.Order(ctx, doc, s.src)...); diags.HasErrors() {
+		return nil, diags
 	}
 	p, more := plan.Make(ctx, doc, s.prior, s.src, plan.Options{
 		Targets: pf.targets, Replace: pf.replace, SkipRefresh: !pf.refresh, Destroy: destroy,
