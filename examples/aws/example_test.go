@@ -11,6 +11,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,4 +342,34 @@ func TestCloudError(t *testing.T) {
 	out := p.run(1, "apply", "-auto-approve")
 	contains(t, "apply", out, "error: servers.web: RunInstances: InvalidAMIID.NotFound: The image id '[ami-0000000000000dead]' does not exist",
 		"AWS request id ")
+}
+
+// TestImport: prov import brings an instance made outside prov under management, and the plan of a
+// configuration that matches it is empty.
+func TestImport(t *testing.T) {
+	p := newProject(t, fakeec2.Options{Transition: 20 * time.Millisecond})
+	resp, err := http.PostForm(p.fake.URL(), url.Values{"Action": {"RunInstances"}, "Version": {"2016-11-15"},
+		"ImageId": {fakeec2.UbuntuAMI}, "InstanceType": {"t3.small"}, "MinCount": {"1"}, "MaxCount": {"1"},
+		"TagSpecification.1.ResourceType": {"instance"}, "TagSpecification.1.Tag.1.Key": {"Name"}, "TagSpecification.1.Tag.1.Value": {"legacy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(p.fake.Instances()) != 1 {
+		t.Fatalf("RunInstances: %s", resp.Status)
+	}
+	id := p.fake.Instances()[0].ID
+	p.write("main.json", `{"prov": "1",
+  "providers": {"aws": {"source": "builtin/aws", "config": {"region": "us-east-1", "poll_interval": "20ms"}}},
+  "resources": {"servers.legacy": {"type": "aws_instance",
+    "config": {"ami": "`+fakeec2.UbuntuAMI+`", "instance_type": "t3.small", "tags": {"Name": "legacy"}}}}}`)
+	p.run(0, "init")
+	p.run(0, "import", "servers.legacy", id)
+	if got := p.state()["servers.legacy"]["id"]; got != id {
+		t.Fatalf("state id %v, want %s", got, id)
+	}
+	p.run(0, "plan", "-detailed-exitcode")
+	if n := len(p.fake.Instances()); n != 1 {
+		t.Errorf("the fake has %d instances after import, want 1", n)
+	}
 }

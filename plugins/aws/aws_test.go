@@ -438,3 +438,32 @@ func TestProviderValid(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityGroupInUse: a group an instance still uses is retried until the timeout, then reported
+// with EC2's code.
+func TestSecurityGroupInUse(t *testing.T) {
+	_, cfg := fake(t)
+	cfg["timeout"] = "200ms"
+	h := plugintest.New(t, New(), cfg)
+	sg := h.Apply(h.Plan("aws_security_group", nil, map[string]any{"name": "busy"}))
+	if len(sg.Diagnostics) > 0 {
+		t.Fatal(sg.Diagnostics)
+	}
+	in := h.Apply(h.Plan("aws_instance", nil, instanceConfig("t3.micro", map[string]any{"vpc_security_group_ids": []any{sg.State["id"]}})))
+	if len(in.Diagnostics) > 0 {
+		t.Fatal(in.Diagnostics)
+	}
+	r := h.Apply(h.Plan("aws_security_group", sg.State, nil))
+	got := strings.Join(r.Diagnostics, "\n")
+	for _, w := range []string{"DeleteSecurityGroup: DependencyViolation", "timed out after 200ms"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("diagnostics lack %q:\n%s", w, got)
+		}
+	}
+	if r := h.Apply(h.Plan("aws_instance", in.State, nil)); len(r.Diagnostics) > 0 {
+		t.Fatal(r.Diagnostics)
+	}
+	if r := h.Apply(h.Plan("aws_security_group", sg.State, nil)); len(r.Diagnostics) > 0 {
+		t.Errorf("delete after the instance is gone: %v", r.Diagnostics)
+	}
+}

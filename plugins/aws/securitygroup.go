@@ -373,15 +373,21 @@ func deleteSecurityGroup(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		return err
 	}
 	// An instance terminated a moment ago still holds the group for a while: DependencyViolation is
-	// retried until the timeout.
-	return c.wait(ctx, "security group "+d.ID()+" to be deletable", func(ctx context.Context) (bool, error) {
+	// retried until the timeout, and then reported.
+	var inUse error
+	err = c.wait(ctx, "security group "+d.ID()+" to be deletable", func(ctx context.Context) (bool, error) {
 		_, err := c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(d.ID())})
 		switch {
 		case err == nil || notFound(err):
 			return true, nil
 		case errorCode(err) == "DependencyViolation":
+			inUse = err
 			return false, nil
 		}
 		return false, apiError(err)
 	})
+	if err != nil && inUse != nil {
+		return fmt.Errorf("%w\n%v", apiError(inUse), err)
+	}
+	return err
 }
