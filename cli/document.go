@@ -114,16 +114,22 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 		return nil, nil, err
 	}
 	src := newProviderSource(cfgs, func(ctx context.Context, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
-		if ts, ok := taskserv.Name(name); ok {
-			t, err := h.Taskserv(ctx, ts, taskservSource(name, cfg), cfg.Version)
-			if err != nil {
-				return nil, err
-			}
-			return taskserv.NewProvider(t, taskserv.ServerExec(p.dir)), nil
-		}
-		return h.Provider(ctx, name, cfg.Source, cfg.Version)
+		return p.launch(ctx, h, name, cfg)
 	}, p.secrets)
 	return h, src, nil
+}
+
+// launch starts the plugin behind the provider name through h: a provider, or for "taskserv:X" the
+// taskserv X behind the adapter that plans and applies its installs as resources.
+func (p *project) launch(ctx context.Context, h *host.Host, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
+	if ts, ok := taskserv.Name(name); ok {
+		t, err := h.Taskserv(ctx, ts, taskservSource(name, cfg), cfg.Version)
+		if err != nil {
+			return nil, err
+		}
+		return taskserv.NewProvider(t, taskserv.ServerExec(p.dir)), nil
+	}
+	return h.Provider(ctx, name, cfg.Source, cfg.Version)
 }
 
 // taskservSource is the plugin source of the taskserv provider name: none (the builtin of that name,

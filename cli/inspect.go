@@ -13,6 +13,7 @@ import (
 	"github.com/provhq/prov/internal/schemagen"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
+	"github.com/provhq/prov/plugins/taskserv"
 	"github.com/provhq/prov/state"
 )
 
@@ -126,8 +127,14 @@ func newCmdProviders(f *cmdutil.Factory) *cobra.Command {
 			fmt.Fprintln(f.IO.Out, "Providers required by this configuration:")
 			for _, name := range sortedKeys(cfgs) {
 				cfg := cfgs[name]
-				lock := "not locked: run prov init"
-				if l := h.Lock().Plugins["provider/"+name]; l != nil {
+				lock, key, source := "not locked: run prov init", "provider/"+name, cfg.Source
+				if ts, ok := taskserv.Name(name); ok {
+					key = "taskserv/" + ts
+					if source = taskservSource(name, cfg); source == "" {
+						source = "builtin or plugin path"
+					}
+				}
+				if l := h.Lock().Plugins[key]; l != nil {
 					lock = "locked " + l.Source
 					if l.Version != "" {
 						lock += " " + l.Version
@@ -136,7 +143,7 @@ func newCmdProviders(f *cmdutil.Factory) *cobra.Command {
 						lock += " sha256 " + l.SHA256[:12] + "…"
 					}
 				}
-				fmt.Fprintf(f.IO.Out, "├── provider %s (%s) — %s — %d resource(s)\n", name, cfg.Source, lock, len(users[name]))
+				fmt.Fprintf(f.IO.Out, "├── provider %s (%s) — %s — %d resource(s)\n", name, source, lock, len(users[name]))
 			}
 			return nil
 		},
@@ -208,7 +215,7 @@ func (p *project) providerSchemas(cmd *cobra.Command, cfgs map[string]plan.Provi
 	out := map[string]*plugins.ProviderSchema{}
 	for _, name := range sortedKeys(cfgs) {
 		cfg := cfgs[name]
-		prov, err := h.Provider(cmd.Context(), name, cfg.Source, cfg.Version)
+		prov, err := p.launch(cmd.Context(), h, name, cfg)
 		if err != nil {
 			return nil, err
 		}
