@@ -93,24 +93,29 @@ func inputsDigest(d *sdk.Data) string {
 }
 
 func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
+	disks := disksOf(d) // before a replacement makes the disks the provider decided unknown
 	if !d.IsNew() {
+		var replace []string
 		for _, k := range unreported {
 			// A prior without the value is a server found after a crash: it is the configured one if
 			// its digest says so.
 			if d.HasChange(k) && (d.Old(k) != nil || d.Old("inputs_sha256") != inputsDigest(d)) {
-				d.RequireReplace(k)
+				replace = append(replace, k)
 			}
 		}
 		old, _ := d.Old("storage").([]any)
 		if cur := d.List("storage"); d.IsKnown("storage") && len(old) != len(cur) {
-			d.RequireReplace("storage")
+			replace = append(replace, "storage")
 		} else {
 			for i := range cur {
 				key := fmt.Sprintf("storage[%d].size_gb", i)
 				if o, ok := d.Old(key).(float64); ok && d.Float(key) < o {
-					d.RequireReplace(key)
+					replace = append(replace, key)
 				}
 			}
+		}
+		if len(replace) > 0 {
+			requireReplace(d, replace)
 		}
 	}
 	if slices.ContainsFunc(unreported, func(k string) bool { return !d.IsKnown(k) }) {
@@ -121,20 +126,37 @@ func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	if !d.IsKnown("plan") || !d.IsKnown("zone") {
 		return nil
 	}
-	var disks []Disk
-	for _, v := range disksOf(d) {
+	var priced []Disk
+	for _, v := range disks {
 		m := v.(map[string]any)
 		size, _ := m["size_gb"].(float64)
 		tier, _ := m["tier"].(string)
-		disks = append(disks, Disk{SizeGB: size, Tier: tier})
+		priced = append(priced, Disk{SizeGB: size, Tier: tier})
 	}
-	cost, ok := ServerMonthlyCost(d.String("zone"), d.String("plan"), disks)
+	cost, ok := ServerMonthlyCost(d.String("zone"), d.String("plan"), priced)
 	if !ok {
 		op.Warnf("plan", "the price table of %s has no price for plan %s in %s: no cost estimate", prices.AsOf, d.String("plan"), d.String("zone"))
 		return nil
 	}
 	d.SetMonthlyCost(cost)
 	return nil
+}
+
+// requireReplace asks for a new server because of keys, and, as the SDK does for a replacement it
+// plans itself, makes what the provider decides unknown again: the computed values, and the title and
+// disks the configuration left to the provider (those equal to the prior ones).
+func requireReplace(d *sdk.Data, keys []string) {
+	for _, k := range keys {
+		d.RequireReplace(k)
+	}
+	for _, k := range []string{"id", "state", "ipv4", "ipv6", "private_ip", "utility_ip", "core_number", "memory_mb", "storage_ids"} {
+		d.SetUnknown(k)
+	}
+	for _, k := range []string{"title", "storage"} {
+		if !d.HasChange(k) {
+			d.SetUnknown(k)
+		}
+	}
 }
 
 // disksOf returns the configured disks, or when the configuration sets none (or they are not known
@@ -343,6 +365,12 @@ func readServer(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		sv, err := findByOperation(ctx, c, op.ID)
 		if err != nil || sv == nil {
 			return errors.Join(err, sdk.ErrNotFound)
+		}
+		if sv.State == upcloud.ServerStateMaintenance {
+			// The create was cut short while the server was being made: finish waiting, as it would have.
+			if sv, err = c.waitServer(ctx, sv.UUID, upcloud.ServerStateStarted); err != nil {
+				return err
+			}
 		}
 		fillServer(d, sv)
 		return nil

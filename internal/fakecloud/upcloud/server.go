@@ -134,7 +134,8 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
-// SetLatency makes every request for op (or every request, for "") take d before it is served.
+// SetLatency delays the answer to every request for op (or every request, for "") by d, after the
+// work is done.
 func (s *Server) SetLatency(op string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,9 +263,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	delay := s.latency[rt.op] + s.latency[""]
 	fault := s.takeFault(rt.op)
 	s.mu.Unlock()
-	// The request has arrived: like a real cloud, the fake does the work even if the client goes away
-	// meanwhile, which is how a crash leaves an operation in doubt.
-	time.Sleep(delay)
 	if fault != nil && !fault.After {
 		writeError(w, errorf(fault.Status, fault.Code, "%s", fault.Message))
 		return
@@ -273,6 +271,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	status, out, err := rt.fn(r, args, body)
 	s.mu.Unlock()
+	// The work is done whatever becomes of the client; a slow answer is the window in which a crash
+	// leaves an operation in doubt.
+	time.Sleep(delay)
 	if fault != nil {
 		writeError(w, errorf(fault.Status, fault.Code, "%s", fault.Message))
 		return

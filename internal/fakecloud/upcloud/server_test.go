@@ -36,7 +36,7 @@ func TestServerLifecycle(t *testing.T) {
 	labels := upcloud.LabelSlice{{Key: "role", Value: "web"}}
 	created, err := svc.CreateServer(ctx, &request.CreateServerRequest{
 		Zone: "fi-hel1", Title: "web", Hostname: "web-01", Plan: "1xCPU-2GB", Labels: &labels,
-		LoginUser: &request.LoginUser{Username: "ops", SSHKeys: request.SSHKeySlice{"ssh-ed25519 AAAA"}},
+		LoginUser:      &request.LoginUser{Username: "ops", SSHKeys: request.SSHKeySlice{"ssh-ed25519 AAAA"}},
 		StorageDevices: request.CreateServerStorageDeviceSlice{{Action: "clone", Storage: fake.Templates[0].UUID, Size: 50, Tier: "maxiops"}},
 		Networking: &request.CreateServerNetworking{Interfaces: request.CreateServerInterfaceSlice{
 			{Type: "public", IPAddresses: request.CreateServerIPAddressSlice{{Family: "IPv4"}}}}},

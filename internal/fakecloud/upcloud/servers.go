@@ -478,3 +478,44 @@ func orEmpty(l []any) []any {
 	}
 	return l
 }
+
+// ServerInfo is what tests see of a server of the fake.
+type ServerInfo struct {
+	UUID, Hostname, Plan, Zone, State string
+	// Image is the template the boot disk was cloned from.
+	Image string
+	// Firewall is "on" or "off"; Rules is the number of firewall rules.
+	Firewall string
+	Rules    int
+}
+
+// ServerInfos describes the servers the fake holds, in creation order, for tests.
+func (s *Server) ServerInfos() []ServerInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ServerInfo
+	for _, id := range s.order {
+		sv := s.servers[id]
+		info := ServerInfo{UUID: sv.UUID, Hostname: sv.Hostname, Plan: sv.Plan, Zone: sv.Zone, State: sv.State(),
+			Firewall: sv.Firewall, Rules: len(sv.Rules)}
+		if len(sv.Storages) > 0 {
+			if st, ok := s.storages[sv.Storages[0]]; ok {
+				info.Image = st.Origin
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Networks returns the uuids of the networks the fake holds, for tests.
+func (s *Server) Networks() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id := range s.networks {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,335 @@
+package upcloud_test
+
+// End-to-end tests of examples/upcloud through the built prov binary against the fake UpCloud API,
+// started in the test on 127.0.0.1: plan (with its cost estimate, golden), apply, a change in place, a
+// change that replaces, destroy, and a kill -9 of prov mid-create followed by apply -resume.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	fake "github.com/provhq/prov/internal/fakecloud/upcloud"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// provBin is the prov binary under test, built once by TestMain.
+var provBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "prov-upcloud-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	provBin = filepath.Join(dir, "prov")
+	if out, err := exec.Command("go", "build", "-o", provBin, "github.com/provhq/prov/cli/prov").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build prov: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	ubuntu = "01000000-0000-4000-8000-000030240200"
+	debian = "01000000-0000-4000-8000-000020070100"
+)
+
+// project is one test's working directory with a fake UpCloud behind it.
+type project struct {
+	t    *testing.T
+	dir  string
+	env  []string
+	fake *fake.Server
+}
+
+func newProject(t *testing.T, opts fake.Options) *project {
+	t.Helper()
+	opts.Username, opts.Password = "prov-e2e", "e2e-secret"
+	f := fake.Start(opts)
+	t.Cleanup(f.Close)
+	dir, home := t.TempDir(), t.TempDir()
+	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"UPCLOUD_API_URL=" + f.URL(), "UPCLOUD_USERNAME=prov-e2e", "UPCLOUD_PASSWORD=e2e-secret"}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case name == "HOME" || name == "NO_COLOR" || strings.HasPrefix(name, "XDG_"):
+		case strings.HasPrefix(name, "UPCLOUD_") || strings.HasPrefix(name, "PROV_") || strings.HasPrefix(name, "PROVISIONING_"):
+		default:
+			env = append(env, kv)
+		}
+	}
+	return &project{t: t, dir: dir, env: env, fake: f}
+}
+
+func (p *project) write(name, content string) {
+	p.t.Helper()
+	if err := os.WriteFile(filepath.Join(p.dir, name), []byte(content), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// example writes examples/upcloud/main.ncl into the project with a fast poll interval and each edit
+// (old → new) made.
+func (p *project) example(edits ...string) {
+	p.t.Helper()
+	src, err := os.ReadFile("main.ncl")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	s := string(src)
+	edits = append([]string{`poll_interval = "1s"`, `poll_interval = "5ms"`}, edits...)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(s, edits[i]) {
+			p.t.Fatalf("main.ncl lacks %q", edits[i])
+		}
+		s = strings.ReplaceAll(s, edits[i], edits[i+1])
+	}
+	p.write("main.ncl", s)
+}
+
+func (p *project) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, provBin, args...)
+	cmd.Dir, cmd.Env = p.dir, p.env
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs prov and fails the test unless it exits with want; it returns stdout and stderr together.
+func (p *project) run(want int, args ...string) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := p.command(ctx, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		p.t.Fatalf("prov %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != want {
+		p.t.Fatalf("prov %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
+	}
+	return out.String()
+}
+
+// state returns the resources of prov.state.json: address → attributes.
+func (p *project) state() map[string]map[string]any {
+	p.t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.dir, "prov.state.json"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var s struct {
+		Resources map[string]struct {
+			Attributes map[string]any `json:"attributes"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		p.t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for addr, r := range s.Resources {
+		out[addr] = r.Attributes
+	}
+	return out
+}
+
+// live returns the fake's servers as "HOSTNAME PLAN IMAGE STATE", sorted.
+func (p *project) live() []string {
+	var out []string
+	for _, sv := range p.fake.ServerInfos() {
+		out = append(out, strings.Join([]string{sv.Hostname, sv.Plan, sv.Image, sv.State}, " "))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func contains(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestExample walks examples/upcloud through its life against the fake: plan with cost, apply, no-op
+// plan, an in-place change, a replacement, and destroy.
+func TestExample(t *testing.T) {
+	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
+	p.example()
+	p.run(0, "init")
+
+	p.run(0, "plan", "-out", "create.plan")
+	md := p.run(0, "show", "-format=markdown", "create.plan")
+	golden(t, "plan.md", md)
+	contains(t, "the plan", md, "Estimated monthly cost: **+$32.00**", "| `servers.web-01` | `upcloud_server` | upcloud | $13.00 |",
+		"| `disks.data` | `upcloud_storage` | upcloud | $6.00 |")
+
+	out := p.run(0, "apply", "create.plan")
+	contains(t, "apply", out, "Apply complete! Resources: 5 added, 0 changed, 0 destroyed.", `web_01_ip = "94.237.`, `web_02_private_ip = "10.20.0.`)
+	want := []string{"web-01 1xCPU-2GB " + ubuntu + " started", "web-02 1xCPU-2GB " + ubuntu + " started"}
+	if diff := cmp.Diff(want, p.live()); diff != "" {
+		t.Fatalf("servers after apply (-want +got):\n%s", diff)
+	}
+	st := p.state()
+	web01 := st["servers.web-01"]["id"]
+	if fw := p.fake.ServerInfos()[slices.IndexFunc(p.fake.ServerInfos(), func(s fake.ServerInfo) bool { return s.UUID == web01 })]; fw.Firewall != "on" || fw.Rules != 3 {
+		t.Errorf("web-01 firewall %s with %d rules, want on with 3", fw.Firewall, fw.Rules)
+	}
+	if n := len(p.fake.Storages()); n != 3 {
+		t.Errorf("%d storages, want 3 (two boot disks and the data disk)", n)
+	}
+	p.run(0, "plan", "-detailed-exitcode")
+
+	t.Run("change in place", func(t *testing.T) {
+		p.t = t
+		p.example(`prov.plan "upcloud" "small"`, `prov.plan "upcloud" "medium"`, `role = "web"`, `role = "frontend"`)
+		plan := p.run(2, "plan", "-detailed-exitcode")
+		contains(t, "plan", plan, "servers.web-01 will be updated in-place", `"1xCPU-2GB" -> "2xCPU-4GB"`, "Plan: 0 to add, 2 to change, 0 to destroy.")
+		p.run(0, "apply", "-auto-approve")
+		if got := p.state()["servers.web-01"]["id"]; got != web01 {
+			t.Errorf("web-01 is %v after an in-place change, was %v", got, web01)
+		}
+		want := []string{"web-01 2xCPU-4GB " + ubuntu + " started", "web-02 2xCPU-4GB " + ubuntu + " started"}
+		if diff := cmp.Diff(want, p.live()); diff != "" {
+			t.Errorf("servers (-want +got):\n%s", diff)
+		}
+		p.run(0, "plan", "-detailed-exitcode")
+	})
+
+	t.Run("replacement", func(t *testing.T) {
+		p.t = t
+		p.example(`prov.plan "upcloud" "small"`, `prov.plan "upcloud" "medium"`, `role = "web"`, `role = "frontend"`,
+			`image = "Ubuntu Server 24.04 LTS (Noble Numbat)"`, `image = "Debian GNU/Linux 12 (Bookworm)"`)
+		plan := p.run(2, "plan", "-detailed-exitcode")
+		contains(t, "plan", plan, "servers.web-01 must be replaced", "servers.web-02 must be replaced", "forces replacement")
+		p.run(0, "apply", "-auto-approve")
+		want := []string{"web-01 2xCPU-4GB " + debian + " started", "web-02 2xCPU-4GB " + debian + " started"}
+		if diff := cmp.Diff(want, p.live()); diff != "" {
+			t.Errorf("servers (-want +got):\n%s", diff)
+		}
+		now := p.state()
+		if now["servers.web-01"]["id"] == web01 {
+			t.Error("web-01 kept its id through a replacement")
+		}
+		if got := now["firewall.web-01"]["server_id"]; got != now["servers.web-01"]["id"] {
+			t.Errorf("the firewall rules are on %v, want the new web-01 %v", got, now["servers.web-01"]["id"])
+		}
+		p.run(0, "plan", "-detailed-exitcode")
+	})
+
+	t.Run("destroy", func(t *testing.T) {
+		p.t = t
+		out := p.run(0, "destroy", "-auto-approve")
+		contains(t, "destroy", out, "Destroy complete! Resources: 5 destroyed.")
+		if got := p.live(); len(got) != 0 {
+			t.Errorf("servers left: %v", got)
+		}
+		if got := p.fake.Storages(); len(got) != 0 {
+			t.Errorf("storages left: %v", got)
+		}
+		if got := p.fake.Networks(); len(got) != 0 {
+			t.Errorf("networks left: %v", got)
+		}
+	})
+}
+
+// TestCrashMidCreate kills prov (and its plugin) with SIGKILL while the answer to CreateServer is in
+// flight, or while the new server is still in maintenance, then finishes with apply -resume: exactly
+// one server exists, and it is the one in the state.
+func TestCrashMidCreate(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		latency    time.Duration // of CreateServer's answer
+		transition time.Duration
+	}{
+		{"answer in flight", 3 * time.Second, 20 * time.Millisecond},
+		{"server in maintenance", 0, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProject(t, fake.Options{Transition: tc.transition})
+			p.fake.SetLatency("CreateServer", tc.latency)
+			p.write("main.json", `{"prov": "1",
+  "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
+  "resources": {"servers.web": {"type": "upcloud_server",
+    "config": {"hostname": "web", "plan": "1xCPU-1GB", "zone": "de-fra1", "labels": {"role": "web"}}}}}`)
+			p.run(0, "init")
+
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			apply := p.command(ctx, "apply", "-auto-approve")
+			apply.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out bytes.Buffer
+			apply.Stdout, apply.Stderr = &out, &out
+			if err := apply.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for len(p.fake.Servers()) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("no server created\n%s", out.String())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			// kill -9 of prov and its plugin process: nothing gets to clean up.
+			syscall.Kill(-apply.Process.Pid, syscall.SIGKILL)
+			apply.Wait()
+			if strings.Contains(out.String(), "Apply complete") {
+				t.Fatalf("the apply finished before it was killed\n%s", out.String())
+			}
+
+			resume := p.run(0, "apply", "-resume")
+			contains(t, "apply -resume", resume, "servers.web", "found: recorded as created")
+			live := p.fake.ServerInfos()
+			if len(live) != 1 {
+				t.Fatalf("the fake has %d servers after resume, want exactly 1\n%s", len(live), resume)
+			}
+			st := p.state()["servers.web"]
+			if diff := cmp.Diff([]any{live[0].UUID, "started"}, []any{st["id"], st["state"]}); diff != "" {
+				t.Errorf("state of servers.web (-want +got):\n%s", diff)
+			}
+			p.run(0, "plan", "-detailed-exitcode")
+		})
+	}
+}
