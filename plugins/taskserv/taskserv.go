@@ -55,7 +55,8 @@ type provider struct {
 	desc         *plugins.TaskservDescription
 	describeErr  error
 
-	stopCtx context.Context
+	mu      sync.Mutex
+	stopCtx context.Context // cancelled by Stop, then replaced for later operations
 	stop    context.CancelFunc
 }
 
@@ -78,7 +79,10 @@ func (p *provider) describe(ctx context.Context) (*plugins.TaskservDescription, 
 // op derives the context of one operation: it ends when ctx does or when Stop is called.
 func (p *provider) op(ctx context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	unregister := context.AfterFunc(p.stopCtx, cancel)
+	p.mu.Lock()
+	stopCtx := p.stopCtx
+	p.mu.Unlock()
+	unregister := context.AfterFunc(stopCtx, cancel)
 	return ctx, func() { unregister(); cancel() }
 }
 
@@ -416,13 +420,19 @@ func (p *provider) Import(_ context.Context, req plugins.ImportRequest) (*plugin
 	return &plugins.ImportResponse{Diagnostics: diag.Diagnostics{d}}, nil
 }
 
+// Stop ends the operations in flight; later ones run as usual.
 func (p *provider) Stop(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.stop()
+	p.stopCtx, p.stop = context.WithCancel(context.Background())
 	return nil
 }
 
 func (p *provider) Close() error {
+	p.mu.Lock()
 	p.stop()
+	p.mu.Unlock()
 	return p.ts.Close()
 }
 

@@ -336,3 +336,43 @@ func TestName(t *testing.T) {
 		})
 	}
 }
+
+// TestStop ends an install in flight; the provider keeps working for later operations.
+func TestStop(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			ctx := context.Background()
+			started := make(chan struct{})
+			slow := &sdk.Taskserv{Name: "slow", Versions: []string{"1"},
+				Install: func(ctx context.Context, _ *sdk.Task) error {
+					close(started)
+					<-ctx.Done()
+					return ctx.Err()
+				}}
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(slow)), taskserv.ServerExec(t.TempDir()))
+			t.Cleanup(func() { _ = p.Close() })
+			cfg := map[string]any{"name": "slow", "server": server("/")}
+			type result struct {
+				resp *plugins.ApplyResponse
+				err  error
+			}
+			done := make(chan result)
+			go func() {
+				resp, err := p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op", Planned: cfg, Config: cfg}, nil)
+				done <- result{resp, err}
+			}()
+			<-started
+			if err := p.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r := <-done
+			if r.err == nil && !r.resp.Diagnostics.HasErrors() {
+				t.Fatalf("install after Stop succeeded: %+v", r.resp)
+			}
+			resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: cfg})
+			if err != nil || resp.Diagnostics.HasErrors() {
+				t.Fatalf("plan after Stop: %v %v", err, resp.Diagnostics)
+			}
+		})
+	}
+}
