@@ -332,3 +332,16 @@ func faultInjection(latency time.Duration) map[string]any {
 	return map[string]any{"providers": map[string]any{"local": map[string]any{"source": "builtin/local",
 		"config": map[string]any{"fault_injection": map[string]any{"latency_ms": latency.Milliseconds()}}}}}
 }
+
+// processesIn lists the processes whose working directory is dir (none where there is no /proc).
+func processesIn(dir string) []string {
+	links, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	var out []string
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && target == dir {
+			cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(l), "cmdline"))
+			out = append(out, filepath.Base(filepath.Dir(l))+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	return out
+}

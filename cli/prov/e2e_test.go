@@ -547,6 +547,9 @@ func TestKillMidApply(t *testing.T) {
 				t.Errorf("the journal is still there after %s", strings.Join(tc.finish, " "))
 			}
 
+			// The killed prov's plugin process must not outlive it for long.
+			waitFor(t, 10*time.Second, "no process left working in the project", func() bool { return len(processesIn(p.dir)) == 0 })
+
 			log := strings.Split(strings.TrimSpace(p.read("creations.log")), "\n")
 			perPath := map[string]int{}
 			for _, line := range log {
