@@ -135,9 +135,14 @@ func (p *provider) ValidateConfig(ctx context.Context, typ string, config any) (
 	if err != nil {
 		return nil, err
 	}
+	return check(d, config), nil
+}
+
+// check reports the mistakes in an install's configuration that need no server to find.
+func check(d *plugins.TaskservDescription, config any) diag.Diagnostics {
 	m, ok := config.(map[string]any)
 	if !ok {
-		return diag.Diagnostics{diag.Errorf("", "want a record {name, version, config, server}")}, nil
+		return diag.Diagnostics{diag.Errorf("", "want a record {name, version, config, server}")}
 	}
 	var ds diag.Diagnostics
 	for _, k := range slices.Sorted(maps.Keys(m)) {
@@ -180,7 +185,7 @@ func (p *provider) ValidateConfig(ctx context.Context, typ string, config any) (
 	if _, ok := m["server"]; !ok {
 		ds = append(ds, diag.Errorf("", "missing server"))
 	}
-	return ds, nil
+	return ds
 }
 
 func (p *provider) Configure(_ context.Context, config any) (diag.Diagnostics, error) {
@@ -251,6 +256,9 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 	d, err := p.describe(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ds := check(d, req.Config); ds.HasErrors() {
+		return &plugins.PlanResponse{Diagnostics: ds}, nil
 	}
 	want := p.desired(d, req.Config)
 	resp := &plugins.PlanResponse{}

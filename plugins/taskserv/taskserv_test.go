@@ -259,6 +259,18 @@ func TestProblems(t *testing.T) {
 				}
 			})
 
+			t.Run("plan checks the version before the server exists", func(t *testing.T) {
+				pending := map[string]any{"id": value.Unknown, "transport": "local"}
+				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "version": "3", "server": pending}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{`error version: flaky has no version "3"; available: 1.9.0, 1.10.0, 1.2.0`}
+				if diff := cmp.Diff(want, errorsOf(resp.Diagnostics)); diff != "" {
+					t.Errorf("diagnostics (-want +got):\n%s", diff)
+				}
+			})
+
 			t.Run("install fails", func(t *testing.T) {
 				cfg := flaky(nil)
 				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: cfg})
