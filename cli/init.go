@@ -14,6 +14,7 @@ import (
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins/host"
+	"github.com/provhq/prov/plugins/taskserv"
 )
 
 func newCmdInit(f *cmdutil.Factory) *cobra.Command {
@@ -139,6 +140,7 @@ func (p *project) validateWithProviders(cmd *cobra.Command, doc *document.Docume
 		}()
 	}
 	wg.Wait()
+	diags = append(diags, taskserv.Order(ctx, doc, src)...)
 	slices.SortStableFunc(diags, func(a, b diag.Diagnostic) int { return strings.Compare(a.Address, b.Address) })
 	return diags
 }
