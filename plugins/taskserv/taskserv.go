@@ -279,6 +279,13 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 	// Before the server exists, or while the configuration waits on other resources, the taskserv
 	// cannot be asked: the install is planned, what it records known after apply.
 	if value.HasUnknown(want.Server) || value.HasUnknown(want.Config) || value.IsUnknown(want.Version) {
+		// A server that will not be reachable is refused now rather than after it is made.
+		if m, ok := want.Server.(map[string]any); ok && !value.IsUnknown(m["transport"]) {
+			if _, ds := p.channel(want.Server); ds.HasErrors() {
+				resp.Diagnostics = ds
+				return resp, nil
+			}
+		}
 		want.State, want.Healthy, want.Steps = value.Unknown, value.Unknown, value.Unknown
 		resp.Planned = want.encode()
 		return resp, nil

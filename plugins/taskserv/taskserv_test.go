@@ -303,6 +303,18 @@ func TestProblems(t *testing.T) {
 				}
 			})
 
+			t.Run("ssh server not made yet", func(t *testing.T) {
+				pending := map[string]any{"id": value.Unknown, "hostname": "web-02", "ipv4": value.Unknown}
+				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "server": pending}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := errorsOf(resp.Diagnostics)
+				if len(got) != 1 || !strings.Contains(got[0], `error server: server "web-02" is reached by ssh, which is not supported yet`) {
+					t.Errorf("diagnostics = %q", got)
+				}
+			})
+
 			t.Run("import", func(t *testing.T) {
 				ir, err := p.Import(ctx, plugins.ImportRequest{Type: "taskserv", ID: "x"})
 				if err != nil {
