@@ -70,7 +70,7 @@ on error.`,
 				if !filepath.IsAbs(path) {
 					path = filepath.Join(p.dir, path)
 				}
-				if err := pl.WriteFile(path); err != nil {
+				if err := pl.WriteFile(path, p.codec); err != nil {
 					return fmt.Errorf("save plan: %w", err)
 				}
 				if !asJSON {
@@ -242,7 +242,7 @@ func applyPlanFile(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, file 
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(p.dir, path)
 	}
-	pl, err := plan.ReadFile(path)
+	pl, err := plan.ReadFile(path, p.codec)
 	if err != nil {
 		return fmt.Errorf("read plan %s: %w", file, err)
 	}
@@ -428,7 +428,7 @@ a pull-request comment.`,
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(p.dir, path)
 			}
-			pl, err := plan.ReadFile(path)
+			pl, err := plan.ReadFile(path, p.codec)
 			if err != nil {
 				return fmt.Errorf("read plan %s: %w", args[0], err)
 			}

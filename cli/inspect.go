@@ -31,7 +31,7 @@ action, in Graphviz DOT. An edge points from a resource to what it depends on.`,
 				return err
 			}
 			if len(args) == 1 {
-				pl, err := plan.ReadFile(args[0])
+				pl, err := plan.ReadFile(args[0], p.codec)
 				if err != nil {
 					return fmt.Errorf("read plan %s: %w", args[0], err)
 				}

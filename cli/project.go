@@ -27,6 +27,8 @@ type project struct {
 	ws      *workspace.Active
 	backend state.Backend
 	secrets *secrets.Resolver
+	// codec encrypts state, journal and plan files at rest when state encryption is configured.
+	codec state.Codec
 }
 
 // openProject opens the working directory's current workspace: its settings, and its state backend
@@ -45,7 +47,7 @@ func openProject(f *cmdutil.Factory) (*project, error) {
 	}
 	resolver := secrets.NewResolver(ws.Settings.Base())
 	backend := secrets.NewBackend(local.New(ws.StateDir, local.Options{Codec: codec}), resolver)
-	return &project{f: f, dir: f.Dir, ws: ws, backend: backend, secrets: resolver}, nil
+	return &project{f: f, dir: f.Dir, ws: ws, backend: backend, secrets: resolver, codec: codec}, nil
 }
 
 // lockFlags are the flags of every command that takes the state lock.

@@ -193,11 +193,16 @@ func Unmarshal(data []byte) (*Plan, error) {
 }
 
 // WriteFile writes p to path atomically: a temporary file in the same directory, fsynced, then renamed
-// over path.
-func (p *Plan) WriteFile(path string) error {
+// over path. A non-nil codec encodes the file at rest (state encryption applies to plan files too).
+func (p *Plan) WriteFile(path string, codec state.Codec) error {
 	data, err := p.Marshal()
 	if err != nil {
 		return err
+	}
+	if codec != nil {
+		if data, err = codec.Encode(data); err != nil {
+			return fmt.Errorf("plan: write %s: %w", path, err)
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -225,11 +230,16 @@ func (p *Plan) WriteFile(path string) error {
 	return nil
 }
 
-// ReadFile reads a plan file.
-func ReadFile(path string) (*Plan, error) {
+// ReadFile reads a plan file written with the same codec (nil: plain).
+func ReadFile(path string, codec state.Codec) (*Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if codec != nil {
+		if data, err = codec.Decode(data); err != nil {
+			return nil, fmt.Errorf("plan: read %s: %w", path, err)
+		}
 	}
 	p, err := Unmarshal(data)
 	if err != nil {

@@ -77,10 +77,10 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
 	path := filepath.Join(t.TempDir(), "p.plan")
-	if err := p.WriteFile(path); err != nil {
+	if err := p.WriteFile(path, nil); err != nil {
 		t.Fatal(err)
 	}
-	fromFile, err := ReadFile(path)
+	fromFile, err := ReadFile(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,12 +132,15 @@ func run(t *testing.T, encrypted bool) {
 			t.Fatalf("plan %d: %v", i, diags)
 		}
 		planFile := filepath.Join(dir, "plan.prov")
-		if err := p.WriteFile(planFile); err != nil {
+		if err := p.WriteFile(planFile, rec); err != nil {
 			t.Fatal(err)
 		}
 		pf, _ := os.ReadFile(planFile)
 		texts = append(texts, string(pf))
-		p, err = plan.ReadFile(planFile)
+		if encrypted && !secrets.IsAgeEncrypted(pf) {
+			t.Errorf("the plan file is not age-encrypted")
+		}
+		p, err = plan.ReadFile(planFile, rec)
 		if err != nil {
 			t.Fatal(err)
 		}
