@@ -211,8 +211,9 @@ func (c *client) wait(ctx context.Context, what string, check func(ctx context.C
 	}
 }
 
-// tagSpec is the TagSpecification for resourceType with tags and, when opID is set, the operation tag.
-func tagSpec(resourceType types.ResourceType, tags map[string]string, opID string) []types.TagSpecification {
+// tagSpec is the TagSpecification for resourceType with tags and, when opID is set, the operation tag,
+// and then prov's own tags given as key, value pairs.
+func tagSpec(resourceType types.ResourceType, tags map[string]string, opID string, own ...string) []types.TagSpecification {
 	var ts []types.Tag
 	for _, k := range sortedKeys(tags) {
 		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
@@ -220,17 +221,20 @@ func tagSpec(resourceType types.ResourceType, tags map[string]string, opID strin
 	if opID != "" {
 		ts = append(ts, types.Tag{Key: aws.String(OperationTag), Value: aws.String(opID)})
 	}
+	for i := 0; i+1 < len(own); i += 2 {
+		ts = append(ts, types.Tag{Key: aws.String(own[i]), Value: aws.String(own[i+1])})
+	}
 	if len(ts) == 0 {
 		return nil
 	}
 	return []types.TagSpecification{{ResourceType: resourceType, Tags: ts}}
 }
 
-// tagMap returns tags as a map without the operation tag, nil when empty.
+// tagMap returns tags as a map without prov's own tags (prov:…), nil when empty.
 func tagMap(tags []types.Tag) any {
 	out := map[string]any{}
 	for _, t := range tags {
-		if k := aws.ToString(t.Key); k != OperationTag {
+		if k := aws.ToString(t.Key); !strings.HasPrefix(k, "prov:") {
 			out[k] = aws.ToString(t.Value)
 		}
 	}

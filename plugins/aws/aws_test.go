@@ -467,3 +467,48 @@ func TestSecurityGroupInUse(t *testing.T) {
 		t.Errorf("delete after the instance is gone: %v", r.Diagnostics)
 	}
 }
+
+// TestIdempotentCreates: for every resource type that makes an object, a create applied twice with one
+// operation id (a retry, or a resume after a crash) makes one object, and Read by that operation id
+// finds it.
+func TestIdempotentCreates(t *testing.T) {
+	for _, tc := range []struct {
+		typ    string
+		config map[string]any
+		count  func(f *fakeec2.Server) int
+	}{
+		{"aws_instance", instanceConfig("t3.micro", nil), func(f *fakeec2.Server) int { return len(f.Instances()) }},
+		{"aws_ebs_volume", map[string]any{"availability_zone": "us-east-1b", "size": 10}, func(f *fakeec2.Server) int { return len(f.Volumes()) }},
+		{"aws_security_group", map[string]any{"name": "web", "ingress": []any{map[string]any{"protocol": "tcp", "from_port": 80, "to_port": 80, "cidr_blocks": []any{"0.0.0.0/0"}}}}, nil},
+		{"aws_key_pair", map[string]any{"key_name": "ops", "public_key": pubKey}, nil},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			f, cfg := fake(t)
+			h := plugintest.New(t, New(), cfg)
+			plan := h.Plan(tc.typ, nil, tc.config)
+			a := h.ApplyOp("op-7", tc.typ, nil, plan.Planned, tc.config)
+			b := h.ApplyOp("op-7", tc.typ, nil, plan.Planned, tc.config)
+			if len(a.Diagnostics)+len(b.Diagnostics) > 0 {
+				t.Fatalf("diagnostics: %v %v", a.Diagnostics, b.Diagnostics)
+			}
+			if diff := cmp.Diff(a.State, b.State); diff != "" {
+				t.Errorf("the second apply made something else (-first +second):\n%s", diff)
+			}
+			if tc.count != nil {
+				if n := tc.count(f); n != 1 {
+					t.Errorf("the fake has %d objects, want 1", n)
+				}
+			}
+			settled, ds := h.Settle(tc.typ, "op-7")
+			if len(ds) > 0 {
+				t.Fatal(ds)
+			}
+			if diff := cmp.Diff(a.State, settled); diff != "" {
+				t.Errorf("settled state (-applied +settled):\n%s", diff)
+			}
+			if none, ds := h.Settle(tc.typ, "op-other"); none != nil || len(ds) > 0 {
+				t.Errorf("settle of another operation = %v %v", none, ds)
+			}
+		})
+	}
+}

@@ -14,7 +14,9 @@ import (
 
 func keyPairResource() *sdk.Resource {
 	return &sdk.Resource{
-		Description: "An EC2 key pair imported from an OpenSSH public key; its id is the key name.",
+		Description: "An EC2 key pair imported from an OpenSSH public key; its id is the key name. EC2 keeps no " +
+			"comment of the key: prov records it in the tag prov:public-key-comment, and a key pair imported with " +
+			"prov import has none, so configure its public_key without a comment.",
 		Attributes: map[string]*sdk.Attribute{
 			"key_name": {Type: sdk.String, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.LengthBetween(1, 255)}, Description: "Name of the key pair."},
 			"public_key": {Type: sdk.String, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.Regexp(`^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+`)},
@@ -53,14 +55,22 @@ func keyPairResource() *sdk.Resource {
 	}
 }
 
+// commentTag keeps the comment of an imported public key, which EC2 drops, so that a key read back
+// (to settle a create in doubt) is the key as configured.
+const commentTag = "prov:public-key-comment"
+
 func createKeyPair(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	c, err := clientOf(op)
 	if err != nil {
 		return err
 	}
 	name := d.String("key_name")
+	var own []string
+	if f := strings.Fields(d.String("public_key")); len(f) > 2 {
+		own = []string{commentTag, strings.Join(f[2:], " ")}
+	}
 	_, err = c.ec2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(d.String("public_key")),
-		TagSpecifications: tagSpec(types.ResourceTypeKeyPair, d.StringMap("tags"), op.ID)})
+		TagSpecifications: tagSpec(types.ResourceTypeKeyPair, d.StringMap("tags"), op.ID, own...)})
 	if errorCode(err) == "InvalidKeyPair.Duplicate" {
 		// A retried create whose first attempt got through finds its own key (tagged with this
 		// operation); anybody else's key of that name is a conflict.
@@ -115,8 +125,12 @@ func readKeyPair(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	name := aws.ToString(k.KeyName)
 	d.SetID(name)
 	d.Set("key_name", name)
-	// EC2 returns the key without its comment: keep the configured text when the key is the same.
+	// EC2 returns the key without its comment: keep the configured text when the key is the same, and
+	// put back the comment prov recorded when there is no configured text.
 	if pk := aws.ToString(k.PublicKey); !sameKey(d.String("public_key"), pk) {
+		if comment := tagValue(k.Tags, commentTag); comment != "" {
+			pk += " " + comment
+		}
 		d.Set("public_key", pk)
 	}
 	d.Set("tags", tagMap(k.Tags))
