@@ -20,6 +20,10 @@ import (
 	"testing"
 	"time"
 
+	uc "github.com/UpCloudLtd/upcloud-go-api/v8/upcloud"
+	"github.com/UpCloudLtd/upcloud-go-api/v8/upcloud/client"
+	"github.com/UpCloudLtd/upcloud-go-api/v8/upcloud/request"
+	"github.com/UpCloudLtd/upcloud-go-api/v8/upcloud/service"
 	"github.com/google/go-cmp/cmp"
 
 	fake "github.com/provhq/prov/internal/fakecloud/upcloud"
@@ -320,7 +324,7 @@ func TestCrashMidCreate(t *testing.T) {
 			}
 
 			resume := p.run(0, "apply", "-resume")
-			contains(t, "apply -resume", resume, "servers.web", "found: recorded as created")
+			contains(t, "apply -resume", resume, "servers.web: create in doubt", "found: recorded as created")
 			live := p.fake.ServerInfos()
 			if len(live) != 1 {
 				t.Fatalf("the fake has %d servers after resume, want exactly 1\n%s", len(live), resume)
@@ -331,5 +335,47 @@ func TestCrashMidCreate(t *testing.T) {
 			}
 			p.run(0, "plan", "-detailed-exitcode")
 		})
+	}
+}
+
+// TestCloudError: an error of the cloud reaches the user with the resource address and UpCloud's code.
+func TestCloudError(t *testing.T) {
+	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
+	p.write("main.json", `{"prov": "1",
+  "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
+  "resources": {"servers.web": {"type": "upcloud_server",
+    "config": {"hostname": "web", "plan": "1xCPU-1GB", "zone": "de-fra1", "image": "01000000-0000-4000-8000-00000000dead"}}}}`)
+	p.run(0, "init")
+	out := p.run(1, "apply", "-auto-approve")
+	contains(t, "apply", out, "error: servers.web: CreateServer: STORAGE_NOT_FOUND: The storage 01000000-0000-4000-8000-00000000dead does not exist.",
+		"HTTP status 404")
+}
+
+// TestImport: prov import brings a server made outside prov under management, and the plan of a
+// configuration that matches it changes nothing in the cloud.
+func TestImport(t *testing.T) {
+	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
+	svc := service.New(client.New("prov-e2e", "e2e-secret", client.WithBaseURL(p.fake.URL())))
+	labels := uc.LabelSlice{{Key: "role", Value: "legacy"}}
+	sv, err := svc.CreateServer(context.Background(), &request.CreateServerRequest{Zone: "de-fra1", Title: "legacy",
+		Hostname: "legacy", Plan: "1xCPU-1GB", Labels: &labels,
+		StorageDevices: request.CreateServerStorageDeviceSlice{{Action: "clone", Storage: ubuntu, Size: 25, Tier: "maxiops"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.write("main.json", `{"prov": "1",
+  "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
+  "resources": {"servers.legacy": {"type": "upcloud_server",
+    "config": {"hostname": "legacy", "plan": "1xCPU-1GB", "zone": "de-fra1", "labels": {"role": "legacy"}}}}}`)
+	p.run(0, "init")
+	p.run(0, "import", "servers.legacy", sv.UUID)
+	if got := p.state()["servers.legacy"]["id"]; got != sv.UUID {
+		t.Fatalf("state id %v, want %s", got, sv.UUID)
+	}
+	// The inputs UpCloud does not report (image, user, …) are recorded, in place.
+	p.run(0, "apply", "-auto-approve")
+	p.run(0, "plan", "-detailed-exitcode")
+	if got := p.fake.Servers(); len(got) != 1 || got[0] != sv.UUID {
+		t.Errorf("the fake has %v after import, want just %s", got, sv.UUID)
 	}
 }

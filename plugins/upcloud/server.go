@@ -97,9 +97,9 @@ func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	if !d.IsNew() {
 		var replace []string
 		for _, k := range unreported {
-			// A prior without the value is a server found after a crash: it is the configured one if
-			// its digest says so.
-			if d.HasChange(k) && (d.Old(k) != nil || d.Old("inputs_sha256") != inputsDigest(d)) {
+			// A prior without the value is a server found after a crash, which is the configured one if
+			// its digest says so, or an imported one, which has no digest: its values are adopted.
+			if digest := d.Old("inputs_sha256"); d.HasChange(k) && (d.Old(k) != nil || digest != nil && digest != inputsDigest(d)) {
 				replace = append(replace, k)
 			}
 		}

@@ -305,6 +305,14 @@ func TestDriftAndImport(t *testing.T) {
 			t.Errorf("imported %s (-want +got):\n%s", k, diff)
 		}
 	}
+	// An imported server has no digest of the inputs UpCloud does not report: they are adopted.
+	if p := h.Plan("upcloud_server", imported, web(nil)); p.Action == plugintest.Replace {
+		t.Errorf("plan after import replaces the server: %v", p.RequiresReplace)
+	}
+	// One that has a digest is replaced when they change.
+	if p := h.Plan("upcloud_server", fixed.State, web(map[string]any{"ssh_keys": []any{"ssh-ed25519 AAAAother"}})); p.Action != plugintest.Replace {
+		t.Errorf("plan with new ssh_keys = %s, want replace", p.Action)
+	}
 	if gone, _ := h.Read("upcloud_server", map[string]any{"id": "00000000-0000-4000-8000-000000000000"}); gone != nil {
 		t.Errorf("read of a missing server = %v, want nil", gone)
 	}
