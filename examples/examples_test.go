@@ -1,0 +1,264 @@
+package examples_test
+
+// Every example passes prov validate; the local ones are planned and applied end to end by the built
+// prov binary, each in a copy of its directory, and planned again to show nothing left to do.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/document"
+	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/schemas"
+)
+
+var provBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "prov-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	provBin = filepath.Join(dir, "prov")
+	if out, err := exec.Command("go", "build", "-o", provBin, "../cli/prov").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// example is one configuration of an example directory.
+type example struct {
+	dir, config string
+	// provider says why the providers' own validation cannot run yet ("" when it can).
+	unavailable string
+	// local examples are applied end to end.
+	local bool
+	// addrs are some of the resources the document must hold.
+	addrs []string
+}
+
+var examples = []example{
+	{dir: "local", config: "main.ncl", local: true, addrs: []string{"files.motd", "cmd.checksum", "files.prod"}},
+	{dir: "multi-env", config: "main.ncl", local: true, addrs: []string{"dirs.env", "files.app", "files.banner", "data.release"}},
+	{dir: "multi-env", config: "prod.ncl", local: true, addrs: []string{"dirs.env", "files.app", "files.banner", "data.release"}},
+	{dir: "generated", config: "main.ncl", local: true, addrs: []string{"servers.web-01", "servers.db-01", "sites.fra", "motd.web-03"}},
+	{dir: "aws", config: "main.ncl", addrs: []string{"servers.web-01", "servers.db-01", "keys.deploy", "taskservs.web-02.containerd"},
+		unavailable: "the aws provider has no aws_server type yet (servers.NAME expands to PROVIDER_server) and no containerd taskserv exists"},
+	{dir: "upcloud", config: "main.ncl", addrs: []string{"servers.cp-01", "servers.wk-01", "net.private", "taskservs.cp-01.kubernetes"},
+		unavailable: "the upcloud provider and the containerd and kubernetes taskservs are not part of prov yet"},
+}
+
+func (e example) name() string { return e.dir + "/" + e.config }
+
+// Every example loads: Nickel evaluation with the Document contract, then the loader's checks.
+func TestDocuments(t *testing.T) {
+	for _, e := range examples {
+		t.Run(e.name(), func(t *testing.T) {
+			doc, diags := document.Load(filepath.Join(e.dir, e.config), document.LoadOptions{
+				Nickel: func(path string) ([]byte, map[string]diag.Pos, error) { return schemas.Export(path, nickel.Options{}) },
+			})
+			if diags.HasErrors() {
+				t.Fatalf("load: %v", diags)
+			}
+			for _, addr := range e.addrs {
+				if doc.Resources[addr] == nil {
+					t.Errorf("no resource %s; have %v", addr, slices.Sorted(maps.Keys(doc.Resources)))
+				}
+			}
+		})
+	}
+}
+
+// Every example passes prov validate: the document, and each provider's own check where the provider
+// exists.
+func TestValidate(t *testing.T) {
+	for _, e := range examples {
+		t.Run(e.name(), func(t *testing.T) {
+			if e.unavailable != "" {
+				t.Skipf("provider validation skipped: %s; TestDocuments checks the document and its contracts", e.unavailable)
+			}
+			p := newProject(t, e.dir)
+			out := p.run("-config", e.config, "validate", "-json")
+			var v struct {
+				Valid       bool            `json:"valid"`
+				Diagnostics json.RawMessage `json:"diagnostics"`
+			}
+			if err := json.Unmarshal([]byte(out), &v); err != nil || !v.Valid {
+				t.Fatalf("prov validate -json: valid=%v err=%v\n%s", v.Valid, err, out)
+			}
+		})
+	}
+}
+
+// The local examples apply: init, plan -out, apply, outputs, and a second plan with nothing to do.
+func TestApply(t *testing.T) {
+	for _, e := range examples {
+		if !e.local {
+			continue
+		}
+		t.Run(e.name(), func(t *testing.T) {
+			p := newProject(t, e.dir)
+			cfg := []string{"-config", e.config}
+			p.run("init")
+			p.run(append(cfg, "plan", "-out", "x.plan")...)
+			p.run("apply", "x.plan")
+			p.run(append(cfg, "plan", "-detailed-exitcode")...) // exit 2 (changes) fails run
+			var out outputs
+			if err := json.Unmarshal([]byte(p.run("output", "-json")), &out); err != nil {
+				t.Fatal(err)
+			}
+			check, ok := checks[e.name()]
+			if !ok {
+				t.Fatalf("no check for %s", e.name())
+			}
+			check(t, p, out)
+		})
+	}
+}
+
+// outputs is what prov output -json prints.
+type outputs = map[string]struct {
+	Value any `json:"value"`
+}
+
+// checks look at what each applied example made.
+var checks = map[string]func(t *testing.T, p *project, out outputs){
+	"local/main.ncl": func(t *testing.T, p *project, out outputs) {
+		p.wantFile("out/motd", "Welcome to prov-demo 1.0.0\n")
+		p.wantJSON("out/prod/settings.json", `{"environment":"prod","project":"prov-demo","replicas":3}`)
+	},
+	"multi-env/main.ncl": func(t *testing.T, p *project, out outputs) {
+		p.wantJSON("out/dev/app.json", `{"environment":"dev","features":["tracing","new-ui"],"log_level":"debug","replicas":1}`)
+		p.wantFile("out/dev/banner.txt", "DEV running release 1.0.0\n")
+		if out["environment"].Value != "dev" {
+			t.Errorf("output environment = %v, want dev", out["environment"].Value)
+		}
+	},
+	"multi-env/prod.ncl": func(t *testing.T, p *project, out outputs) {
+		p.wantJSON("out/prod/app.json", `{"environment":"prod","features":[],"log_level":"warn","replicas":3}`)
+		p.wantFile("out/prod/banner.txt", "PROD running release 1.2.0\n")
+	},
+	"generated/main.ncl": func(t *testing.T, p *project, out outputs) {
+		p.wantFile("out/sites/fra/db-01.motd", "db-01 (db) at fra, root out/hosts/db-01\npackages: postgresql\nopen ports: 5432")
+		if _, err := os.Stat(p.path("out/hosts/web-02")); err != nil {
+			t.Errorf("the sandbox root of servers.web-02: %v", err)
+		}
+		want := map[string]any{"db": []any{"db-01"}, "web": []any{"web-01", "web-02", "web-03"}}
+		if diff := cmp.Diff(want, out["hosts_by_role"].Value); diff != "" {
+			t.Errorf("output hosts_by_role (-want +got):\n%s", diff)
+		}
+	},
+}
+
+// project is a copy of an example directory in which prov runs.
+type project struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+// newProject copies the example's sources (not its out/ or state) into a temporary directory.
+func newProject(t *testing.T, example string) *project {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".ncl", ".json", ".toml", ".yaml":
+		default:
+			continue
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), "prov.") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(example, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := t.TempDir()
+	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "HOME" || name == "NO_COLOR" || strings.HasPrefix(name, "XDG_") || strings.HasPrefix(name, "PROV_") || strings.HasPrefix(name, "PROVISIONING_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return &project{t: t, dir: dir, env: env}
+}
+
+func (p *project) path(name string) string { return filepath.Join(p.dir, name) }
+
+// run runs prov with args and returns its standard output; any exit code but 0 fails the test.
+func (p *project) run(args ...string) string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, provBin, args...)
+	cmd.Dir, cmd.Env = p.dir, p.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		p.t.Fatalf("prov %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func (p *project) wantFile(name, want string) {
+	p.t.Helper()
+	got, err := os.ReadFile(p.path(name))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		p.t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+// wantJSON checks that a file holds the JSON value want, however it is laid out.
+func (p *project) wantJSON(name, want string) {
+	p.t.Helper()
+	data, err := os.ReadFile(p.path(name))
+	if err != nil {
+		p.t.Error(err)
+		return
+	}
+	var got, w any
+	if err := json.Unmarshal(data, &got); err != nil {
+		p.t.Errorf("%s: %v", name, err)
+		return
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		p.t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, got); diff != "" {
+		p.t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
