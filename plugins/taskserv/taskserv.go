@@ -341,6 +341,12 @@ func (p *provider) Apply(ctx context.Context, req plugins.ApplyRequest, progress
 		in := decode(req.Prior)
 		prior, priorState = &in, in.State
 	}
+	if planned := decode(req.Planned); prior != nil && planned.Healthy == true && !value.HasUnknown(planned.State) &&
+		value.Equal(planned.State, prior.State) {
+		// The plan installs nothing: only what the install records of its server changed.
+		want.State, want.Healthy, want.Steps = prior.State, prior.Healthy, prior.Steps
+		return &plugins.ApplyResponse{New: want.encode()}, nil
+	}
 	x, ds := p.channel(want.Server)
 	if ds.HasErrors() {
 		return &plugins.ApplyResponse{New: req.Prior, Diagnostics: ds}, nil

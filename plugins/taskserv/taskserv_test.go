@@ -165,6 +165,28 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("requires replace (-want +got):\n%s", diff)
 			}
 
+			// A server that changed but is the same server (same id) is an update that installs nothing.
+			renamed := server("a")
+			renamed["hostname"] = "box-2"
+			if err := os.Remove(motdA); err != nil {
+				t.Fatal(err)
+			}
+			cfgRenamed := config(renamed, map[string]any{"message": "hello"})
+			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: ar.New, Config: cfgRenamed})
+			if err != nil || len(resp.RequiresReplace) > 0 || resp.Diagnostics.HasErrors() {
+				t.Fatalf("plan with the server renamed: %v %v %v", err, resp.RequiresReplace, resp.Diagnostics)
+			}
+			ar, err = p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op-2b", Prior: ar.New, Planned: resp.Planned, Config: cfgRenamed}, nil)
+			if err != nil || ar.Diagnostics.HasErrors() {
+				t.Fatalf("apply with the server renamed: %v %v", err, ar.Diagnostics)
+			}
+			if diff := cmp.Diff(resp.Planned, ar.New); diff != "" {
+				t.Errorf("state with the server renamed (-planned +new):\n%s", diff)
+			}
+			if _, err := os.Stat(motdA); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("apply with the server renamed ran the install: %v", err)
+			}
+
 			// A changed message is an update in place.
 			cfg2 := config(srvA, map[string]any{"message": "bye"})
 			resp, err = p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Prior: ar.New, Config: cfg2})
