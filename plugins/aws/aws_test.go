@@ -21,6 +21,11 @@ const pubKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJbQy4IiMYSShjD1rLcCkOwNuZ5
 // points at it. The SDK's credential chain is fed static keys and no shared files, as in CI.
 func fake(t *testing.T) (*fakeec2.Server, map[string]any) {
 	t.Helper()
+	return fakeWith(t, fakeec2.Options{Transition: 5 * time.Millisecond})
+}
+
+func fakeWith(t *testing.T, opts fakeec2.Options) (*fakeec2.Server, map[string]any) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret")
@@ -28,7 +33,7 @@ func fake(t *testing.T) (*fakeec2.Server, map[string]any) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_ENDPOINT_URL_EC2", "")
-	f := fakeec2.Start(fakeec2.Options{Transition: 5 * time.Millisecond})
+	f := fakeec2.Start(opts)
 	t.Cleanup(f.Close)
 	return f, map[string]any{"region": "us-east-1", "endpoint": f.URL(), "poll_interval": "2ms", "retry_max_backoff": "2ms",
 		"max_retries": 3, "timeout": "10s"}
@@ -185,6 +190,24 @@ func TestThrottling(t *testing.T) {
 				t.Errorf("RunInstances requests = %d, want 4 (1 + max_retries)", n)
 			}
 		})
+	}
+}
+
+// TestRateLimited: against an API that throttles past 20 requests a second, a create polling every
+// 2ms is throttled and still completes, the SDK's retryer backing off.
+func TestRateLimited(t *testing.T) {
+	f, cfg := fakeWith(t, fakeec2.Options{Transition: 100 * time.Millisecond, RequestsPerSecond: 20})
+	cfg["max_retries"], cfg["retry_max_backoff"] = 50, "20ms"
+	h := plugintest.New(t, New(), cfg)
+	r := h.Apply(h.Plan("aws_instance", nil, instanceConfig("t3.micro", nil)))
+	if len(r.Diagnostics) > 0 {
+		t.Fatal(r.Diagnostics)
+	}
+	if r.State["instance_state"] != "running" {
+		t.Errorf("instance_state %v", r.State["instance_state"])
+	}
+	if f.Throttled() == 0 {
+		t.Error("the fake throttled nothing: the test does not test throttling")
 	}
 }
 

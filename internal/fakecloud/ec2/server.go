@@ -30,6 +30,9 @@ type Options struct {
 	Transition time.Duration
 	// OwnerID is the account id in responses. Default "123456789012".
 	OwnerID string
+	// RequestsPerSecond, when positive, throttles the API as EC2 does: requests beyond this rate
+	// (with a burst of as many) are answered with RequestLimitExceeded.
+	RequestsPerSecond float64
 	// Now is the fake's clock, which drives the state transitions; default time.Now. Tests that check
 	// intermediate states pass a clock they move themselves.
 	Now func() time.Time
@@ -54,6 +57,9 @@ type Server struct {
 	faults       []*Fault
 	latency      map[string]time.Duration
 	requests     map[string]int
+	throttled    int
+	bucket       float64   // tokens of the rate limit
+	refilled     time.Time // when bucket was last topped up
 
 	http *httptest.Server
 }
@@ -187,6 +193,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[action]++
 	fault := s.takeFault(action)
+	if fault == nil && !s.allow() {
+		s.throttled++
+		fault = &Fault{Code: "RequestLimitExceeded", Message: "Request limit exceeded.", Status: http.StatusServiceUnavailable}
+	}
 	delay := s.latency[action] + s.latency[""]
 	s.mu.Unlock()
 	if !ok {
@@ -218,6 +228,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 		w.Write(body)
 	}
+}
+
+// allow takes a token of the rate limit, reporting false when there is none.
+func (s *Server) allow() bool {
+	rate := s.opts.RequestsPerSecond
+	if rate <= 0 {
+		return true
+	}
+	burst := max(1, rate)
+	now := s.now()
+	if s.refilled.IsZero() {
+		s.bucket = burst
+	} else {
+		s.bucket = min(burst, s.bucket+now.Sub(s.refilled).Seconds()*rate)
+	}
+	s.refilled = now
+	if s.bucket < 1 {
+		return false
+	}
+	s.bucket--
+	return true
+}
+
+// Throttled returns how many requests the rate limit refused.
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled
 }
 
 func (s *Server) takeFault(action string) *Fault {

@@ -417,3 +417,25 @@ func TestKeyPairs(t *testing.T) {
 		t.Errorf("describe after delete: %v", err)
 	}
 }
+
+// TestRateLimit: past RequestsPerSecond (a burst of as many) requests are throttled until the bucket
+// refills.
+func TestRateLimit(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	s, c := startWith(t, fake.Options{RequestsPerSecond: 2, Now: clk.Now})
+	ctx := context.Background()
+	var got []string
+	for i := range 5 {
+		if i == 3 {
+			clk.Add(500 * time.Millisecond) // one token back
+		}
+		_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+		got = append(got, code(err))
+	}
+	if diff := cmp.Diff([]string{"", "", "RequestLimitExceeded", "", "RequestLimitExceeded"}, got); diff != "" {
+		t.Errorf("codes (-want +got):\n%s", diff)
+	}
+	if n := s.Throttled(); n != 2 {
+		t.Errorf("Throttled() = %d, want 2", n)
+	}
+}
