@@ -16,12 +16,13 @@ import (
 type fakecloudOptions struct {
 	addr, region string
 	transition   time.Duration
+	rate         float64
 }
 
 // fakeclouds start the project's fake cloud APIs: each serves on addr and returns its endpoint URL.
 var fakeclouds = map[string]func(o fakecloudOptions) (url string, stop func() error, err error){
 	"ec2": func(o fakecloudOptions) (string, func() error, error) {
-		_, url, stop, err := fakeec2.Listen(o.addr, fakeec2.Options{Region: o.region, Transition: o.transition})
+		_, url, stop, err := fakeec2.Listen(o.addr, fakeec2.Options{Region: o.region, Transition: o.transition, RequestsPerSecond: o.rate})
 		return url, stop, err
 	},
 	"upcloud": func(o fakecloudOptions) (string, func() error, error) {
@@ -62,5 +63,6 @@ func newCmdFakecloud() *cobra.Command {
 	cmd.Flags().StringVar(&o.addr, "addr", "127.0.0.1:0", "address to listen on")
 	cmd.Flags().StringVar(&o.region, "region", "us-east-1", "region the fake pretends to be")
 	cmd.Flags().DurationVar(&o.transition, "transition", 500*time.Millisecond, "how long pending, stopping and other intermediate states last")
+	cmd.Flags().Float64Var(&o.rate, "rate", 0, "requests per second past which the API throttles (0: no limit)")
 	return cmd
 }
