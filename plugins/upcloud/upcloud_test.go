@@ -347,3 +347,21 @@ func TestMonthlyCost(t *testing.T) {
 var cmpFloat = cmp.Comparer(func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 })
 
 func ptr(f float64) *float64 { return &f }
+
+// TestPriceTableCoversTheCatalogue: every plan of every zone the fake (UpCloud's catalogue as of the
+// table's date) offers has a price, the same the fake's /price serves.
+func TestPriceTableCoversTheCatalogue(t *testing.T) {
+	for _, z := range fake.Zones {
+		for _, p := range fake.Plans {
+			t.Run(z.ID+"/"+p.Name, func(t *testing.T) {
+				got, ok := upcloud.ServerMonthlyCost(z.ID, p.Name, []upcloud.Disk{{SizeGB: float64(p.StorageGB), Tier: p.StorageTier}})
+				if !ok {
+					t.Fatal("no price")
+				}
+				if diff := cmp.Diff(p.MonthlyPrice, got, cmpFloat); diff != "" {
+					t.Errorf("(-fake +table):\n%s", diff)
+				}
+			})
+		}
+	}
+}
