@@ -18,7 +18,8 @@ var Zones = []Zone{
 	{"uk-lon1", "London #1"}, {"us-chi1", "Chicago #1"}, {"us-nyc1", "New York #1"}, {"us-sjo1", "San Jose #1"},
 }
 
-// Plan is a server plan of the fake's catalogue; MonthlyPrice is in the account currency (EUR).
+// Plan is a server plan of the fake's catalogue; MonthlyPrice is its list price per month in the fake
+// account's currency, USD.
 type Plan struct {
 	Name         string
 	Cores        int
@@ -41,7 +42,7 @@ var Plans = []Plan{
 	{"8xCPU-32GB", 8, 32768, 640, "maxiops", 7168, 192},
 }
 
-// Storage prices per GB-month by tier, EUR.
+// Storage prices per GB-month by tier, USD.
 var storagePrices = map[string]float64{"maxiops": 0.22, "standard": 0.06, "hdd": 0.056}
 
 // Template is a public OS template storage.
