@@ -4,7 +4,8 @@
 // handle an install like any other resource: Plan asks the taskserv what Install would do (through an
 // execution channel to the server), Apply installs or removes it, Read runs its health check. The
 // channel to a server is built from the server's state by an exec function; ServerExec is the one prov
-// uses, and reaches servers whose transport is "local" (the local provider's local_server).
+// uses, and reaches servers whose transport is "local" (the local provider's local_server). Order
+// applies what taskservs declare about each other (dependencies, conflicts) to the installs of a server.
 package taskserv
 
 import (
@@ -341,12 +342,9 @@ func (p *provider) Apply(ctx context.Context, req plugins.ApplyRequest, progress
 		in := decode(req.Prior)
 		prior, priorState = &in, in.State
 	}
-	if planned := decode(req.Planned); prior != nil && planned.Healthy == true && !value.HasUnknown(planned.State) &&
-		value.Equal(planned.State, prior.State) {
-		// The plan installs nothing: only what the install records of its server changed.
-		want.State, want.Healthy, want.Steps = prior.State, prior.Healthy, prior.Steps
-		return &plugins.ApplyResponse{New: want.encode()}, nil
-	}
+	// Every update installs, even one the plan shows as only the server's attributes changing: the
+	// walker plans again from the state it holds, which may predate a failed health check, and
+	// installing is safe to repeat.
 	x, ds := p.channel(want.Server)
 	if ds.HasErrors() {
 		return &plugins.ApplyResponse{New: req.Prior, Diagnostics: ds}, nil
