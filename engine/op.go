@@ -169,11 +169,17 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	}
 	if ds.HasErrors() {
 		rec := state.Record{Kind: state.Fail, OpID: id, Addr: n.addr, Action: phase, New: res, Error: ds.Errors().String()}
-		if res != nil && c.Action == plan.CreateThenDelete {
+		switch {
+		case res != nil && c.Action == plan.CreateThenDelete:
 			// The object being replaced is still in use and stays in the state; the partial
 			// replacement is reported rather than tracked.
 			rec.New = nil
 			ds = append(ds, diag.Warnf("", "the partly created replacement object is not tracked by prov; remove it by hand (operation %s)", id))
+		case res != nil && cur != nil:
+			// The object as the provider left it, but still with the configuration last applied: the
+			// new one was not, and the next plan (which skips the provider for a resource whose
+			// recorded configuration is the desired one) must try again.
+			res.Config = cur.Config
 		}
 		if err := r.record(rec); err != nil {
 			ds = append(ds, diag.Errorf("", "journal: %v", err))
