@@ -1,6 +1,6 @@
 package aws_test
 
-// End-to-end tests of examples/aws through prov's real command line (this test binary, acting as prov) against the fake EC2 API, started in
+// End-to-end tests of examples/aws/ec2.ncl through prov's real command line (this test binary, acting as prov) against the fake EC2 API, started in
 // the test on 127.0.0.1: plan (with its cost estimate, golden), apply, a change in place, a change that
 // replaces, destroy, and a kill -9 of prov mid-create followed by apply -resume.
 
@@ -88,17 +88,18 @@ func (p *project) write(name, content string) {
 	}
 }
 
-// example writes examples/aws/main.ncl into the project with each edit (old → new) made.
+// example writes examples/aws/ec2.ncl into the project as its main.ncl, with each edit (old → new)
+// made.
 func (p *project) example(edits ...string) {
 	p.t.Helper()
-	src, err := os.ReadFile("main.ncl")
+	src, err := os.ReadFile("ec2.ncl")
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	s := string(src)
 	for i := 0; i+1 < len(edits); i += 2 {
 		if !strings.Contains(s, edits[i]) {
-			p.t.Fatalf("main.ncl lacks %q", edits[i])
+			p.t.Fatalf("ec2.ncl lacks %q", edits[i])
 		}
 		s = strings.ReplaceAll(s, edits[i], edits[i+1])
 	}
@@ -191,7 +192,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestExample walks examples/aws through its life against the fake: plan with cost, apply, no-op plan,
+// TestExample walks examples/aws/ec2.ncl through its life against the fake: plan with cost, apply, no-op plan,
 // an in-place change, a replacement, and destroy.
 func TestExample(t *testing.T) {
 	p := newProject(t, fakeec2.Options{Transition: 20 * time.Millisecond})
