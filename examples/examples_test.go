@@ -262,3 +262,34 @@ func (p *project) wantJSON(name, want string) {
 		p.t.Errorf("%s (-want +got):\n%s", name, diff)
 	}
 }
+
+// prov providers schema -nickel writes the contracts of the configuration's providers: for the local
+// provider, the very file the library embeds, and a configuration can use them.
+func TestProvidersSchemaNickel(t *testing.T) {
+	p := newProject(t, "local")
+	p.run("init")
+	got := p.run("providers", "schema", "-nickel")
+	want, err := schemas.FS.ReadFile("providers/local.ncl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("prov providers schema -nickel (-library +command):\n%s", diff)
+	}
+	if err := os.WriteFile(p.path("providers.ncl"), []byte(got), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.path("typed.ncl"), []byte(`let types = import "providers.ncl" in
+{
+  resources."files.a" = { type = "local_file", config | types.local_file = { path = "a", mode = 420 } },
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(provBin, "validate", "-config", "typed.ncl")
+	cmd.Dir, cmd.Env = p.dir, p.env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "typed.ncl:3:97: error: resources.files.a.config.mode: expected a String, got a Number") {
+		t.Errorf("prov validate of a config using the generated contract: err=%v\n%s", err, out)
+	}
+}
