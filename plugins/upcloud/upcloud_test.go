@@ -2,7 +2,9 @@ package upcloud_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -362,6 +364,31 @@ func TestPriceTableCoversTheCatalogue(t *testing.T) {
 					t.Errorf("(-fake +table):\n%s", diff)
 				}
 			})
+		}
+	}
+}
+
+// TestRefreshPrices: a table refreshed from the fake's /price and /plan has the embedded table's prices.
+func TestRefreshPrices(t *testing.T) {
+	f, _ := start(t)
+	data, err := upcloud.RefreshPrices(context.Background(), direct(f), "2026-11-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := os.ReadFile("prices.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want map[string]any
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(embedded, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"as_of", "currency", "plans", "plan_storage_gb", "storage_gb_month"} {
+		if diff := cmp.Diff(want[k], got[k]); diff != "" {
+			t.Errorf("%s (-embedded +refreshed):\n%s", k, diff)
 		}
 	}
 }
