@@ -35,15 +35,21 @@ func fileResource() *sdk.Resource {
 			return nil
 		},
 		Create: func(_ context.Context, op *sdk.Op, d *sdk.Data) error {
-			if err := writeFile(d); err != nil {
-				return err
-			}
-			// The operation record lets a create in doubt be found by its operation id (see settleFile);
-			// it is written before the creation log, so a create the log shows is always found.
+			// The operation record says where this operation writes, so that a create in doubt is found
+			// by its operation id (see settleFile). It is written before the file: a crash between the
+			// two leaves a record whose file does not exist (not found, rightly), never a file no
+			// record leads to.
 			if rec := clientOf(op).opRecord(fileRecordKey(op.ID)); rec != "" {
-				if err := writeRecord(rec, d.Raw()); err != nil {
+				abs, err := filepath.Abs(d.String("path"))
+				if err != nil {
+					return fmt.Errorf("write %s: %w", d.String("path"), err)
+				}
+				if err := writeRecord(rec, map[string]any{"path": d.String("path"), "id": abs}); err != nil {
 					return err
 				}
+			}
+			if err := writeFile(d); err != nil {
+				return err
 			}
 			return logCreation(clientOf(op).creationLog, d.ID(), op.ID)
 		},
@@ -67,9 +73,10 @@ func fileResource() *sdk.Resource {
 	}
 }
 
-// settleFile reads the file an interrupted create (in doubt: prov knows only its operation id) made,
-// from the create's operation record. Without a record the create did not finish: not found, so prov
-// creates it again, and a rollback knows there is nothing to delete.
+// settleFile reads the file an interrupted create (in doubt: prov knows only its operation id) may
+// have made, at the path its operation record names. Without the record or without the file the
+// create did not happen: not found, so prov creates it again, and a rollback knows there is nothing
+// to delete.
 func settleFile(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	rec := clientOf(op).opRecord(fileRecordKey(op.ID))
 	if rec == "" {
