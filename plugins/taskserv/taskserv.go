@@ -296,10 +296,8 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 		resp.Diagnostics = ds
 		return resp, nil
 	}
-	// An install that failed its last health check is planned as a fresh one, so that it is
-	// reinstalled and the steps shown are those of a first install, whichever state the walker holds.
 	var priorState any
-	if prior != nil && prior.Healthy == true {
+	if prior != nil {
 		priorState = prior.State
 	}
 	tp, err := p.ts.Plan(ctx, want.request("", priorState), x)
@@ -313,6 +311,11 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 	switch {
 	case prior != nil && !tp.Changed && prior.Healthy == true:
 		want.State, want.Healthy, want.Steps = prior.State, prior.Healthy, prior.Steps
+	case prior != nil && !tp.Changed:
+		// It failed its last health check: installed again, by the same steps as last time. The
+		// walker plans again from the state it holds, which may predate the check, and finds the
+		// same steps there.
+		want.State, want.Healthy, want.Steps = value.Unknown, value.Unknown, prior.Steps
 	default:
 		want.State, want.Healthy = value.Unknown, value.Unknown
 		steps := tp.Steps

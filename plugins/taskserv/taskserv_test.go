@@ -139,7 +139,7 @@ func TestLifecycle(t *testing.T) {
 			if got := resp.Planned.(map[string]any)["healthy"]; !value.IsUnknown(got) {
 				t.Fatalf("plan after drift: healthy = %v, want unknown (a reinstall)", got)
 			}
-			// The steps are those of a first install, the same the walker sees when it plans again
+			// The steps are those of the last install, the same the walker sees when it plans again
 			// from the state it holds (not refreshed), so the apply finds the plan consistent.
 			if diff := cmp.Diff(installed.(map[string]any)["steps"], resp.Planned.(map[string]any)["steps"]); diff != "" {
 				t.Fatalf("steps of the reinstall (-want +got):\n%s", diff)
