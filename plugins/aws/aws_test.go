@@ -535,3 +535,39 @@ func TestIdempotentCreates(t *testing.T) {
 		})
 	}
 }
+
+// TestInstanceSecurityGroups: the groups of an instance change in place, without a restart.
+func TestInstanceSecurityGroups(t *testing.T) {
+	f, cfg := fake(t)
+	h := plugintest.New(t, New(), cfg)
+	sg := h.Apply(h.Plan("aws_security_group", nil, map[string]any{"name": "web"}))
+	if len(sg.Diagnostics) > 0 {
+		t.Fatal(sg.Diagnostics)
+	}
+	in := h.Apply(h.Plan("aws_instance", nil, instanceConfig("t3.micro", nil)))
+	if len(in.Diagnostics) > 0 {
+		t.Fatal(in.Diagnostics)
+	}
+	groups := []any{sg.State["id"], f.DefaultSecurityGroup()}
+	p := h.Plan("aws_instance", in.State, instanceConfig("t3.micro", map[string]any{"vpc_security_group_ids": groups}))
+	if p.Action != plugintest.Update {
+		t.Fatalf("plan: %s, want update", p.Action)
+	}
+	r := h.Apply(p)
+	if len(r.Diagnostics) > 0 {
+		t.Fatal(r.Diagnostics)
+	}
+	if diff := cmp.Diff(groups, r.State["vpc_security_group_ids"]); diff != "" {
+		t.Errorf("state groups (-want +got):\n%s", diff)
+	}
+	got := live(f)[0]
+	if diff := cmp.Diff([]string{sg.State["id"].(string), f.DefaultSecurityGroup()}, got.SecurityGroups); diff != "" {
+		t.Errorf("fake groups (-want +got):\n%s", diff)
+	}
+	if f.Requests("StopInstances") != 0 {
+		t.Error("a change of security groups stopped the instance")
+	}
+	if r.State["id"] != in.State["id"] {
+		t.Errorf("the instance was replaced: %v → %v", in.State["id"], r.State["id"])
+	}
+}
