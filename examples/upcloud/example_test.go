@@ -1,6 +1,6 @@
 package upcloud_test
 
-// End-to-end tests of examples/upcloud through the built prov binary against the fake UpCloud API,
+// End-to-end tests of examples/upcloud/web.ncl through the built prov binary against the fake UpCloud API,
 // started in the test on 127.0.0.1: plan (with its cost estimate, golden), apply, a change in place, a
 // change that replaces, destroy, and a kill -9 of prov mid-create followed by apply -resume.
 
@@ -93,11 +93,11 @@ func (p *project) write(name, content string) {
 	}
 }
 
-// example writes examples/upcloud/main.ncl into the project with a fast poll interval and each edit
-// (old → new) made.
+// example writes examples/upcloud/web.ncl into the project as main.ncl, with a fast poll interval and
+// each edit (old → new) made.
 func (p *project) example(edits ...string) {
 	p.t.Helper()
-	src, err := os.ReadFile("main.ncl")
+	src, err := os.ReadFile("web.ncl")
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func (p *project) example(edits ...string) {
 	edits = append([]string{`poll_interval = "1s"`, `poll_interval = "5ms"`}, edits...)
 	for i := 0; i+1 < len(edits); i += 2 {
 		if !strings.Contains(s, edits[i]) {
-			p.t.Fatalf("main.ncl lacks %q", edits[i])
+			p.t.Fatalf("web.ncl lacks %q", edits[i])
 		}
 		s = strings.ReplaceAll(s, edits[i], edits[i+1])
 	}
@@ -196,7 +196,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestExample walks examples/upcloud through its life against the fake: plan with cost, apply, no-op
+// TestExample walks examples/upcloud/web.ncl through its life against the fake: plan with cost, apply, no-op
 // plan, an in-place change, a replacement, and destroy.
 func TestExample(t *testing.T) {
 	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
