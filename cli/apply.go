@@ -455,4 +455,3 @@ a pull-request comment.`,
 	cmd.Flags().StringVar(&commentID, "comment-id", "", "identifier in the markdown marker line, for one sticky pull-request comment per ID")
 	return cmd
 }
-

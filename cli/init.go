@@ -40,7 +40,7 @@ prov init -upgrade to accept new versions.`,
 			}
 			lock, err := host.Init(p.hostOptions(), requirements(providerConfigs(doc)), upgrade)
 			if err != nil {
-				return fmt.Errorf("init: %w", err)
+				return err
 			}
 			for _, key := range sortedKeys(lock.Plugins) {
 				l := lock.Plugins[key]
@@ -158,25 +158,5 @@ func (p *project) validateResource(ctx context.Context, src *providerSource, doc
 	if err != nil {
 		return diag.FromError(err).WithAddress(r.Addr)
 	}
-	for i := range ds {
-		vp := value.KeyPath("resources", r.Addr, "config")
-		if attr, err := value.ParsePath(ds[i].Path); err == nil {
-			vp = append(vp, attr...)
-		}
-		ds[i].Path = document.Display(vp)
-		if !ds[i].Pos.IsValid() {
-			ds[i].Pos = sourcePos(doc, vp)
-		}
-	}
-	return ds.WithAddress(r.Addr)
-}
-
-// sourcePos finds where the value at path, or the nearest enclosing value, was written.
-func sourcePos(doc *document.Document, path value.Path) diag.Pos {
-	for q := path; len(q) > 0; q = q[:len(q)-1] {
-		if pos, ok := doc.Source[q.String()]; ok {
-			return pos
-		}
-	}
-	return diag.Pos{}
+	return doc.ConfigDiagnostics(r.Addr, ds)
 }

@@ -58,7 +58,7 @@ func (s *providerSource) start(ctx context.Context, name string) (plugins.Provid
 	}
 	p, err := s.launch(ctx, name, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", name, err)
+		return nil, err // the planner and the walker name the provider
 	}
 	config := cfg.Config
 	if s.secrets != nil {
@@ -70,7 +70,7 @@ func (s *providerSource) start(ctx context.Context, name string) (plugins.Provid
 	}
 	diags, err := p.Configure(ctx, config)
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: configure: %w", name, err)
+		return nil, fmt.Errorf("configure: %w", err)
 	}
 	if diags.HasErrors() {
 		for i := range diags {
@@ -93,4 +93,3 @@ func (s *providerSource) Close() {
 		}
 	}
 }
-

@@ -142,7 +142,7 @@ func (m *maker) reportProviders() {
 			continue
 		}
 		slices.Sort(e.users)
-		users := e.users
+		users := slices.Compact(e.users)
 		more := ""
 		if len(users) > 5 {
 			users, more = users[:5], fmt.Sprintf(" and %d more", len(users)-5)
@@ -383,10 +383,7 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 	c.After = value.Unknown // what dependents see if planning fails
 	config, ds := document.Resolve(r.Config, m.lookup)
 	if len(ds) > 0 {
-		for i := range ds {
-			ds[i].Path = joinPath("config", ds[i].Path)
-		}
-		m.report(ds.WithAddress(addr)...)
+		m.report(m.doc.ConfigDiagnostics(addr, ds)...)
 		if ds.HasErrors() {
 			return
 		}
@@ -444,12 +441,7 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 		return
 	}
 	if len(resp.Diagnostics) > 0 {
-		for i := range resp.Diagnostics {
-			if resp.Diagnostics[i].Path != "" {
-				resp.Diagnostics[i].Path = joinPath("config", resp.Diagnostics[i].Path)
-			}
-		}
-		m.report(resp.Diagnostics.WithAddress(addr)...)
+		m.report(m.doc.ConfigDiagnostics(addr, resp.Diagnostics)...)
 		if resp.Diagnostics.HasErrors() {
 			return
 		}

@@ -208,3 +208,26 @@ func locate(positions map[string]diag.Pos, p value.Path) diag.Pos {
 		}
 	}
 }
+
+// ConfigDiagnostics places diagnostics a provider (or Resolve) reported about a resource's configuration:
+// each path, relative to the configuration ("ingress[0].port"), becomes the full data path
+// ("resources.web.config.ingress[0].port"), and each gets the source position of that value, or of its
+// closest enclosing value, when the document knows it.
+func (d *Document) ConfigDiagnostics(addr string, ds diag.Diagnostics) diag.Diagnostics {
+	for i := range ds {
+		p := value.KeyPath("resources", addr, "config")
+		if ds[i].Path != "" {
+			if attr, err := value.ParsePath(ds[i].Path); err == nil {
+				p = append(p, attr...)
+			}
+		}
+		ds[i].Path = Display(p)
+		if !ds[i].Pos.IsValid() {
+			ds[i].Pos = locate(d.Source, p)
+		}
+		if ds[i].Address == "" {
+			ds[i].Address = addr
+		}
+	}
+	return ds
+}
