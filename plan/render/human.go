@@ -99,6 +99,9 @@ func Human(w io.Writer, p *plan.Plan, opts Options) error {
 			pr.change(ch)
 		}
 		pr.WriteString(pr.bold("Plan:") + strings.TrimPrefix(Sentence("Plan", sum), "Plan:") + "\n")
+		if line := costLine(changes, false); line != "" {
+			pr.WriteString(line + "\n")
+		}
 	}
 	if len(outputs) > 0 {
 		if len(changes) > 0 {

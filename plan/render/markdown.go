@@ -74,7 +74,7 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 	}
 	fmt.Fprintf(&head, "### %s: `+%d ~%d -%d ±%d`\n\n", title, c.Add-c.Replace, c.Change, c.Destroy-c.Replace, c.Replace)
 	head.WriteString("**" + Sentence("Plan", c) + "**")
-	if line := costLine(changes); line != "" {
+	if line := costLine(changes, true); line != "" {
 		head.WriteString("<br>\n" + line)
 	}
 	head.WriteString("\n\n")
@@ -289,8 +289,9 @@ func hasCost(changes []*plan.Change) bool {
 
 // costLine is the estimated monthly cost delta: what created resources add and destroyed ones save.
 // A change's MonthlyCost is the cost of its resource; updates and replacements keep a resource, and
-// their prior cost is not recorded, so they are priced in the tables but not in the delta.
-func costLine(changes []*plan.Change) string {
+// their prior cost is not recorded, so they are priced in the tables but not in the delta. bold marks
+// the total up for Markdown.
+func costLine(changes []*plan.Change, bold bool) string {
 	if !hasCost(changes) {
 		return ""
 	}
@@ -307,8 +308,12 @@ func costLine(changes []*plan.Change) string {
 		}
 	}
 	net := added - removed
-	return fmt.Sprintf("Estimated monthly cost: **%s** (%s for new resources, %s for destroyed ones)",
-		money(&net, true), money(&added, true), money(ptr(-removed), true))
+	total := money(&net, true)
+	if bold {
+		total = "**" + total + "**"
+	}
+	return fmt.Sprintf("Estimated monthly cost: %s (%s for new resources, %s for destroyed ones)",
+		total, money(&added, true), money(ptr(-removed), true))
 }
 
 func ptr(f float64) *float64 { return &f }
