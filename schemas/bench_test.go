@@ -1,0 +1,34 @@
+package schemas_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/schemas"
+)
+
+// BenchmarkExport measures the cost of the Document contract on a document of 2,000 resources.
+func BenchmarkExport(b *testing.B) {
+	dir := b.TempDir()
+	const body = `resources = std.record.from_array (std.array.generate (fun i => { field = "files.f%{std.to_string i}", value = { type = "local_file", config = { path = "out/%{std.to_string i}", content = "x ${files.f0.id}" } } }) 2000),`
+	path := filepath.Join(dir, "main.ncl")
+	if err := os.WriteFile(path, []byte("{ prov = \"1\", "+body+" }"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("without contract", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := nickel.ExportDocument(path, nickel.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("with Document contract", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := schemas.Export(path, nickel.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
