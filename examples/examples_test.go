@@ -63,7 +63,7 @@ var examples = []example{
 	{dir: "aws", config: "main.ncl", addrs: []string{"servers.web-01", "servers.db-01", "keys.deploy", "taskservs.web-02.containerd"},
 		unavailable: "the aws provider has no aws_server type yet (servers.NAME expands to PROVIDER_server) and no containerd taskserv exists"},
 	{dir: "upcloud", config: "main.ncl", addrs: []string{"servers.cp-01", "servers.wk-01", "net.private", "taskservs.cp-01.kubernetes"},
-		unavailable: "the upcloud provider and the containerd and kubernetes taskservs are not part of prov yet"},
+		unavailable: "the containerd and kubernetes taskservs this example installs are not part of prov yet"},
 }
 
 func (e example) name() string { return e.dir + "/" + e.config }

@@ -7,18 +7,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/provhq/prov/plugins"
-	"github.com/provhq/prov/plugins/aws"
-	"github.com/provhq/prov/plugins/local"
-	"github.com/provhq/prov/sdk"
+	"github.com/provhq/prov/plugins/builtin"
 )
 
-// firstParty are the providers compiled into prov whose contracts ship in the schema library. Add a
-// provider here when it lands, then run go generate ./schemas.
-var firstParty = map[string]func() plugins.Provider{
-	"aws":   func() plugins.Provider { return sdk.NewProviderServer(aws.New()) },
-	"local": func() plugins.Provider { return sdk.NewProviderServer(local.New()) },
-}
+// firstParty are the providers compiled into prov (plugins/builtin), whose contracts ship in the schema
+// library; after adding one there, run go generate ./schemas.
+var firstParty = builtin.Plugins.Providers
 
 // FirstParty returns the files of schemas/providers: NAME.ncl with the contracts of each first-party
 // provider, and main.ncl, the record of every first-party resource type (what the Document contract
