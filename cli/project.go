@@ -26,6 +26,9 @@ type project struct {
 	// ws is the current workspace, with its merged settings and state directory.
 	ws      *workspace.Active
 	backend state.Backend
+	// stored is the backend without the secrets wrapper: the state as it is on disk, secrets as
+	// references (for state pull and push).
+	stored  state.Backend
 	secrets *secrets.Resolver
 	// codec encrypts state, journal and plan files at rest when state encryption is configured.
 	codec state.Codec
@@ -46,8 +49,9 @@ func openProject(f *cmdutil.Factory) (*project, error) {
 		return nil, fmt.Errorf("state encryption: %w", err)
 	}
 	resolver := secrets.NewResolver(ws.Settings.Base())
-	backend := secrets.NewBackend(local.New(ws.StateDir, local.Options{Codec: codec}), resolver)
-	return &project{f: f, dir: f.Dir, ws: ws, backend: backend, secrets: resolver, codec: codec}, nil
+	stored := local.New(ws.StateDir, local.Options{Codec: codec})
+	return &project{f: f, dir: f.Dir, ws: ws, backend: secrets.NewBackend(stored, resolver), stored: stored,
+		secrets: resolver, codec: codec}, nil
 }
 
 // lockFlags are the flags of every command that takes the state lock.

@@ -183,7 +183,7 @@ func newCmdStatePull(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, err := state.Pull(cmd.Context(), p.backend)
+			data, err := state.Pull(cmd.Context(), p.stored)
 			if err != nil {
 				return err
 			}
@@ -227,7 +227,7 @@ func newCmdStatePush(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			defer unlock()
-			return state.Push(ctx, p.backend, s, force)
+			return state.Push(ctx, p.stored, s, force)
 		},
 	}
 	lf.register(cmd.Flags())

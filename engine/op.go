@@ -119,6 +119,7 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	if ds.HasErrors() {
 		return ds, false
 	}
+	secretVals := value.At(sent, secretPaths) // attributes that echo them are secret too
 	if inDoubt != nil {
 		current := prior
 		rd, err := pv.p.Read(r.callCtx, plugins.ReadRequest{Type: c.Type, Current: current, OperationID: id})
@@ -130,7 +131,7 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 		}
 		switch {
 		case phase == "create" && rd.New != nil:
-			res := r.resource(c, stored, rd.New, rd.Sensitive, secretPaths)
+			res := r.resource(c, stored, rd.New, rd.Sensitive, secretPaths, value.Echoes(rd.New, secretVals))
 			r.settled(n.addr, phase, id, "found: recorded as created")
 			if err := r.record(state.Record{Kind: state.Commit, OpID: id, Addr: n.addr, Action: phase, New: res}); err != nil {
 				return append(ds, diag.Errorf("", "journal: %v", err)), false
@@ -165,7 +166,7 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	}
 	var res *state.Resource
 	if resp.New != nil {
-		res = r.resource(c, stored, resp.New, slices.Concat(resp.Sensitive, pr.Sensitive), secretPaths)
+		res = r.resource(c, stored, resp.New, slices.Concat(resp.Sensitive, pr.Sensitive), secretPaths, value.Echoes(resp.New, secretVals))
 	}
 	if ds.HasErrors() {
 		rec := state.Record{Kind: state.Fail, OpID: id, Addr: n.addr, Action: phase, New: res, Error: ds.Errors().String()}

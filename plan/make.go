@@ -446,7 +446,10 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 			return
 		}
 	}
-	c.After, c.AfterSensitive, c.MonthlyCost = resp.Planned, mergePaths(resp.Sensitive, secretPaths), resp.MonthlyCost
+	// A provider may copy a secret input into other attributes (an output, a connection string): those
+	// are as secret as the input.
+	echoes := value.Echoes(resp.Planned, value.At(config, secretPaths))
+	c.After, c.AfterSensitive, c.MonthlyCost = resp.Planned, mergePaths(mergePaths(resp.Sensitive, secretPaths), echoes), resp.MonthlyCost
 	switch {
 	case dataSource:
 		c.Action = Read

@@ -3,7 +3,9 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/state"
@@ -11,9 +13,9 @@ import (
 
 // Backend keeps secrets out of a state backend's files. A resource's configuration is stored with its
 // {"$secret": …} references (the engine never resolves them into the state); a provider that echoes a
-// secret into its attributes would still put the secret's bytes on disk, so on the way in Backend puts
-// the reference back wherever an attribute holds exactly the secret its configuration refers to at the
-// same path, and on the way out it resolves those references again. Callers see what the provider
+// secret into its attributes, or an output that shows one, would still put the secret's bytes on disk,
+// so on the way in Backend puts the reference back wherever a value equals a secret a configuration
+// refers to, and on the way out it resolves those references again. Callers see what the provider
 // returned; the files — state, backup, journal — see only references.
 type Backend struct {
 	state.Backend
@@ -44,18 +46,45 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 			revealed.Resources[addr] = nr
 		}
 	}
+	for name, o := range s.Outputs {
+		if len(refPaths(o.Value)) == 0 {
+			continue
+		}
+		v, _, diags := b.Resolver.Resolve(o.Value, "outputs."+name)
+		if err := diags.Err(); err != nil {
+			return nil, fmt.Errorf("state: output %s: %w", name, err)
+		}
+		if revealed == s {
+			revealed = s.Clone()
+		}
+		no := o.Clone()
+		no.Value = v
+		revealed.Outputs[name] = no
+	}
 	return revealed, nil
 }
 
 // Write implements state.Writer, redacting echoed secrets.
 func (b *Backend) Write(ctx context.Context, s *state.State) error {
 	redacted := s
+	var all []secretPair
 	for addr, r := range s.Resources {
+		all = append(all, b.pairs(r)...)
 		if nr := b.redact(r); nr != r {
 			if redacted == s {
 				redacted = s.Clone()
 			}
 			redacted.Resources[addr] = nr
+		}
+	}
+	for name, o := range s.Outputs {
+		if v, ok := replaceSecrets(o.Value, all); ok {
+			if redacted == s {
+				redacted = s.Clone()
+			}
+			no := o.Clone()
+			no.Value = v
+			redacted.Outputs[name] = no
 		}
 	}
 	return b.Backend.Write(ctx, redacted)
@@ -86,6 +115,15 @@ func (b *Backend) Records(ctx context.Context) ([]state.Record, bool, error) {
 		return recs, ok, err
 	}
 	for i := range recs {
+		if o := recs[i].Output; o != nil && len(refPaths(o.Value)) > 0 {
+			v, _, diags := b.Resolver.Resolve(o.Value, "outputs."+recs[i].Name)
+			if err := diags.Err(); err != nil {
+				return nil, false, fmt.Errorf("journal: output %s: %w", recs[i].Name, err)
+			}
+			no := o.Clone()
+			no.Value = v
+			recs[i].Output = no
+		}
 		for _, r := range []**state.Resource{&recs[i].Prior, &recs[i].New} {
 			if *r == nil {
 				continue
@@ -101,47 +139,110 @@ func (b *Backend) Records(ctx context.Context) ([]state.Record, bool, error) {
 type journalWriter struct {
 	state.JournalWriter
 	b *Backend
+
+	mu    sync.Mutex
+	pairs []secretPair // every secret seen so far, for output records
 }
 
 // Append implements state.JournalWriter, redacting echoed secrets.
 func (w *journalWriter) Append(rec state.Record) error {
-	if rec.Prior != nil {
-		rec.Prior = w.b.redact(rec.Prior)
+	for _, r := range []**state.Resource{&rec.Prior, &rec.New} {
+		if *r == nil {
+			continue
+		}
+		if pairs := w.b.pairs(*r); len(pairs) > 0 {
+			w.mu.Lock()
+			w.pairs = append(w.pairs, pairs...)
+			w.mu.Unlock()
+			*r = w.b.redact(*r)
+		}
 	}
-	if rec.New != nil {
-		rec.New = w.b.redact(rec.New)
+	if rec.Output != nil {
+		w.mu.Lock()
+		v, ok := replaceSecrets(rec.Output.Value, w.pairs)
+		w.mu.Unlock()
+		if ok {
+			o := rec.Output.Clone()
+			o.Value = v
+			rec.Output = o
+		}
 	}
 	return w.JournalWriter.Append(rec)
 }
 
-// redact returns r with every attribute that equals the secret its configuration refers to at the same
-// path replaced by that reference; r itself when there is none.
-func (b *Backend) redact(r *state.Resource) *state.Resource {
-	refs := refPaths(r.Config)
-	if len(refs) == 0 {
-		return r
-	}
-	attrs := r.Attributes
-	for _, p := range refs {
-		held, ok := value.Get(attrs, p)
-		if !ok || held == nil {
-			continue
-		}
+// secretPair is a secret reference and the value it resolves to.
+type secretPair struct{ ref, secret any }
+
+// pairs lists the secrets r's configuration refers to, with their values.
+func (b *Backend) pairs(r *state.Resource) []secretPair {
+	var out []secretPair
+	for _, p := range refPaths(r.Config) {
 		ref, _ := value.Get(r.Config, p)
 		secret, _, diags := b.Resolver.Resolve(ref, "")
-		if diags.HasErrors() || !value.Equal(held, secret) {
-			continue
-		}
-		if next, err := value.Set(attrs, p, value.Copy(ref)); err == nil {
-			attrs = next
+		if !diags.HasErrors() {
+			out = append(out, secretPair{ref, secret})
 		}
 	}
-	if value.Equal(attrs, r.Attributes) {
+	return out
+}
+
+// redact returns r with every attribute value that equals a secret its configuration refers to — where
+// the provider echoed it, or copied it into a computed attribute — replaced by that reference; r itself
+// when there is none. Reveal resolves the references again, so nothing is lost.
+func (b *Backend) redact(r *state.Resource) *state.Resource {
+	pairs := b.pairs(r)
+	if len(pairs) == 0 {
+		return r
+	}
+	attrs, changed := replaceSecrets(r.Attributes, pairs)
+	if !changed {
 		return r
 	}
 	nr := r.Clone()
 	nr.Attributes = attrs
 	return nr
+}
+
+// replaceSecrets returns v with every value equal to one of the secrets replaced by its reference,
+// copying only what changes.
+func replaceSecrets(v any, pairs []secretPair) (any, bool) {
+	if v == nil {
+		return v, false
+	}
+	for _, p := range pairs {
+		if value.Equal(v, p.secret) {
+			return value.Copy(p.ref), true
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		var out map[string]any
+		for k, e := range x {
+			if ne, ok := replaceSecrets(e, pairs); ok {
+				if out == nil {
+					out = maps.Clone(x)
+				}
+				out[k] = ne
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	case []any:
+		var out []any
+		for i, e := range x {
+			if ne, ok := replaceSecrets(e, pairs); ok {
+				if out == nil {
+					out = slices.Clone(x)
+				}
+				out[i] = ne
+			}
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
 }
 
 // reveal resolves the references redact put into r's attributes.

@@ -332,3 +332,36 @@ func walk(p Path, v any, fn func(Path, any) bool) {
 		}
 	}
 }
+
+// Echoes lists the paths in v whose value equals one of secrets: where a provider copied a secret input
+// into another attribute. Those paths must be as sensitive as the input.
+func Echoes(v any, secrets []any) []Path {
+	if len(secrets) == 0 {
+		return nil
+	}
+	var out []Path
+	Walk(v, func(p Path, x any) bool {
+		if x == nil || IsUnknown(x) {
+			return false
+		}
+		for _, s := range secrets {
+			if Equal(x, s) {
+				out = append(out, p)
+				return false
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// At returns the values at paths in v (skipping paths v does not have).
+func At(v any, paths []Path) []any {
+	var out []any
+	for _, p := range paths {
+		if x, ok := Get(v, p); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
