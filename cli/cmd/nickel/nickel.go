@@ -14,6 +14,7 @@ import (
 
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/schemas"
 )
 
 // NewCmdNickel returns the `prov nickel` command with its eval, export and query subcommands.
@@ -42,7 +43,8 @@ func (o *commonOptions) addFlags(cmd *cobra.Command) {
 }
 
 func (o *commonOptions) nickelOptions() nickel.Options {
-	return nickel.Options{ImportPaths: o.importPaths, Field: o.field, Stderr: o.io.ErrOut}
+	// prov's schema library is importable as "prov/…", as in configurations prov loads.
+	return nickel.Options{ImportPaths: o.importPaths, Field: o.field, Stderr: o.io.ErrOut, EmbeddedFS: schemas.FS}
 }
 
 func (o *commonOptions) resolve(args []string) {
