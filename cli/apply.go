@@ -195,7 +195,7 @@ func planAndApply(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, destro
 		return cmdutil.SilentExit(cmdutil.ExitFailure)
 	}
 	if !pl.HasChanges() {
-		return nil
+		return s.saveRefresh(cmd.Context(), pl)
 	}
 	if !o.autoApprove && !o.asJSON {
 		question, detail := "Do you want to perform these actions?", "prov will perform the actions described above."
@@ -264,7 +264,7 @@ func applyPlanFile(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, file 
 		if !o.asJSON {
 			fmt.Fprintln(f.IO.Out, "No changes. Your infrastructure matches the configuration.")
 		}
-		return nil
+		return s.saveRefresh(cmd.Context(), pl)
 	}
 	return runApply(cmd, f, s, o, pl, pl.Destroy)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/engine"
 	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plan/render"
 	"github.com/provhq/prov/plugins"
@@ -122,6 +123,33 @@ func (s *session) makePlan(ctx context.Context, cf configFlags, pf planFlags, de
 		Parallelism: s.parallelism(pf, nil), PluginChecksums: s.checksums(), Secrets: s.p.secrets,
 	})
 	return p, append(diags, more...)
+}
+
+// saveRefresh records what the refresh found when an apply has nothing to change: objects that already
+// are as configured, but whose state was stale (an operation that failed after doing its work, or a
+// change made outside prov that happens to match), get their current attributes in the state.
+func (s *session) saveRefresh(ctx context.Context, pl *plan.Plan) error {
+	var next *state.State
+	for addr, c := range pl.Changes {
+		r := s.prior.Resource(addr)
+		if c.Action != plan.NoOp || r == nil || c.Before == nil || value.Equal(r.Attributes, c.Before) {
+			continue
+		}
+		if next == nil {
+			next = s.prior.Clone()
+		}
+		nr := r.Clone()
+		nr.Attributes, nr.Sensitive = c.Before, c.BeforeSensitive
+		next.SetResource(addr, nr)
+	}
+	if next == nil {
+		return nil
+	}
+	next.Serial = s.prior.NextSerial()
+	if err := s.p.backend.Write(ctx, next); err != nil {
+		return fmt.Errorf("save refreshed state: %w", err)
+	}
+	return nil
 }
 
 // engine returns the walker for this session, reporting to hooks.
