@@ -199,7 +199,8 @@ func (e *Engine) conclude(ctx context.Context, r *run, res *Result, prior *state
 		res.Rollback = rb
 		final = rbFinal
 	}
-	keep := res.Rollback != nil && res.Rollback.Interrupted || r.mode == ModeRollback && res.Interrupted
+	keep := res.Rollback != nil && res.Rollback.Interrupted || r.mode == ModeRollback && res.Interrupted ||
+		r.inDoubt.Load()
 	if err := e.writeState(ctx, r.jw, final, prior, r.fatal(), keep); err != nil {
 		return res, err
 	}
@@ -277,6 +278,9 @@ type run struct {
 	recMu    sync.Mutex
 	recs     []state.Record
 	fatalErr atomic.Pointer[error]
+	// inDoubt is set when a provider call failed in transport with its operation in flight: the
+	// journal must outlive the walk so a resume can settle the operation.
+	inDoubt atomic.Bool
 }
 
 func (e *Engine) newRun(ctx context.Context, mode string, p *plan.Plan, data []byte, base *state.State) (*run, error) {

@@ -159,7 +159,10 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 		Type: c.Type, OperationID: id, Prior: prior, Planned: pr.Planned, Config: sent,
 	}, func(p plugins.Progress) { r.hooks.OnProgress(n.addr, p) })
 	if err != nil {
-		resp = &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "provider %s: apply %s: %v", pv.name, c.Type, err)}}
+		// The plugin crashed, hung or was cut off with the operation in flight: its outcome is unknown.
+		// No fail record: the intent stays in doubt and the journal is kept, to be settled by resume.
+		r.inDoubt.Store(true)
+		return append(ds, inDoubtDiag(pv.name, "apply", c.Type, id, err)), false
 	}
 	if ds = append(ds, resp.Diagnostics...); !ds.HasErrors() {
 		release() // a failure keeps the slot until the scheduler knows, for -fail-fast
@@ -271,7 +274,8 @@ func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *
 	resp, err := pv.p.Apply(r.callCtx, plugins.ApplyRequest{Type: prior.Type, OperationID: id, Prior: attrs},
 		func(p plugins.Progress) { r.hooks.OnProgress(n.addr, p) })
 	if err != nil {
-		resp = &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("", "provider %s: delete %s: %v", pv.name, prior.Type, err)}}
+		r.inDoubt.Store(true) // as in put: the delete's outcome is unknown
+		return diag.Diagnostics{inDoubtDiag(pv.name, "delete", prior.Type, id, err)}
 	}
 	ds := resp.Diagnostics
 	if ds.HasErrors() {
@@ -392,4 +396,12 @@ func differs(saved, now any, p value.Path) (value.Path, bool) {
 		return p, true
 	}
 	return nil, false
+}
+
+// inDoubtDiag reports an operation whose plugin failed while it was in flight.
+func inDoubtDiag(provider, verb, typ, id string, err error) diag.Diagnostic {
+	d := diag.Errorf("", "provider %s: %s %s: %v", provider, verb, typ, err)
+	d.Detail = "The operation's outcome is unknown (operation " + id + "), so the journal is kept.\n" +
+		"Run prov apply -resume to settle it with the provider and finish, or prov rollback to undo the apply."
+	return d
 }
