@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/nickel"
@@ -40,6 +41,21 @@ func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnost
 	}
 	doc, diags := document.Load(path, document.LoadOptions{Nickel: p.nickel})
 	return doc, diags
+}
+
+// openDocument opens the project and loads its configuration, printing any diagnostics; a configuration
+// with errors ends the command.
+func openDocument(f *cmdutil.Factory, cf configFlags) (*project, *document.Document, error) {
+	p, err := openProject(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, diags := p.loadDocument(cf)
+	p.printDiags(diags)
+	if diags.HasErrors() {
+		return nil, nil, cmdutil.SilentExit(cmdutil.ExitFailure)
+	}
+	return p, doc, nil
 }
 
 // nickel evaluates a .ncl configuration with prov's evaluator, or PROV_NICKEL's binary, with the schema

@@ -29,14 +29,9 @@ and SHA-256 in prov.lock.json. Later commands refuse a plugin binary whose hash 
 prov init -upgrade to accept new versions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openProject(f)
+			p, doc, err := openDocument(f, cf)
 			if err != nil {
 				return err
-			}
-			doc, diags := p.loadDocument(cf)
-			p.printDiags(diags)
-			if diags.HasErrors() {
-				return cmdutil.SilentExit(cmdutil.ExitFailure)
 			}
 			lock, err := host.Init(p.hostOptions(), requirements(providerConfigs(doc)), upgrade)
 			if err != nil {

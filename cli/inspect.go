@@ -103,14 +103,9 @@ func newCmdProviders(f *cmdutil.Factory) *cobra.Command {
 		Short: "List the providers the configuration uses, and how they are locked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openProject(f)
+			p, doc, err := openDocument(f, cf)
 			if err != nil {
 				return err
-			}
-			doc, diags := p.loadDocument(cf)
-			p.printDiags(diags)
-			if diags.HasErrors() {
-				return cmdutil.SilentExit(cmdutil.ExitFailure)
 			}
 			cfgs := providerConfigs(doc)
 			h, src, err := p.openPlugins(cfgs)
@@ -175,14 +170,9 @@ which they import as "prov/lib.ncl".`,
 			if asJSON == asNickel {
 				return errUsage(cmd, "prov providers schema needs one of -json and -nickel")
 			}
-			p, err := openProject(f)
+			p, doc, err := openDocument(f, cf)
 			if err != nil {
 				return err
-			}
-			doc, diags := p.loadDocument(cf)
-			p.printDiags(diags)
-			if diags.HasErrors() {
-				return cmdutil.SilentExit(cmdutil.ExitFailure)
 			}
 			schemas, err := p.providerSchemas(cmd, providerConfigs(doc))
 			if err != nil {
@@ -243,14 +233,9 @@ the state. Run prov plan afterwards to see how it differs from the configuration
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, id := args[0], args[1]
 			ctx := cmd.Context()
-			p, err := openProject(f)
+			p, doc, err := openDocument(f, cf)
 			if err != nil {
 				return err
-			}
-			doc, diags := p.loadDocument(cf)
-			p.printDiags(diags)
-			if diags.HasErrors() {
-				return cmdutil.SilentExit(cmdutil.ExitFailure)
 			}
 			r, ok := doc.Resources[addr]
 			if !ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/provhq/prov/plan"
+	"github.com/provhq/prov/plan/render"
 )
 
 // progressView shows an apply as it happens. Every start, completion and failure gets a permanent line
@@ -186,33 +187,11 @@ func roundElapsed(d time.Duration) time.Duration {
 }
 
 func ingVerb(a plan.Action) string {
-	switch a {
-	case plan.Create:
-		return "Creating"
-	case plan.Update:
-		return "Modifying"
-	case plan.Delete:
-		return "Destroying"
-	case plan.Read:
-		return "Reading"
-	case plan.DeleteThenCreate, plan.CreateThenDelete:
-		return "Replacing"
-	}
-	return "Checking"
+	doing, _ := render.ProgressVerbs(a)
+	return doing
 }
 
 func nounVerb(a plan.Action) string {
-	switch a {
-	case plan.Create:
-		return "Creation"
-	case plan.Update:
-		return "Modifications"
-	case plan.Delete:
-		return "Destruction"
-	case plan.Read:
-		return "Read"
-	case plan.DeleteThenCreate, plan.CreateThenDelete:
-		return "Replacement"
-	}
-	return "Check"
+	_, done := render.ProgressVerbs(a)
+	return done
 }

@@ -327,6 +327,13 @@ func streamAction(a plan.Action) string {
 
 type verbPair struct{ ing, done string }
 
+// ProgressVerbs are the words Terraform's progress lines use for an action: "Creating" while it runs,
+// "Creation" when it is complete.
+func ProgressVerbs(a plan.Action) (doing, done string) {
+	v := verbs(a)
+	return v.ing, v.done
+}
+
 // verbs are the words of Terraform's progress messages per action.
 func verbs(a plan.Action) verbPair {
 	switch a {
