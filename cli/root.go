@@ -5,7 +5,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -189,4 +188,3 @@ func errUsage(cmd *cobra.Command, format string, args ...any) error {
 		Err: fmt.Errorf("%s\nRun '%s -help' for usage.", fmt.Sprintf(format, args...), cmd.CommandPath())}
 }
 
-var _ = errors.New

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -344,4 +343,3 @@ func failureDiags(res *engine.Result) diag.Diagnostics {
 	return ds
 }
 
-var errCancelled = errors.New("apply cancelled")

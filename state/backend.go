@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -45,33 +46,11 @@ type LockError struct {
 }
 
 func (e *LockError) Error() string {
-	return "state is locked by " + e.Holder.Who + " (pid " + itoa(e.Holder.PID) + ", operation " +
+	return "state is locked by " + e.Holder.Who + " (pid " + strconv.Itoa(e.Holder.PID) + ", operation " +
 		e.Holder.Operation + ", since " + e.Holder.Created.Format(time.RFC3339) + ", lock ID " + e.Holder.ID + ")"
 }
 
 func (e *LockError) Unwrap() error { return e.Err }
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
 
 // RecordKind is the kind of a journal record.
 type RecordKind string
