@@ -6,7 +6,6 @@
 package document
 
 import (
-	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/value"
 )
 
@@ -21,8 +20,8 @@ type Document struct {
 	Workflows map[string]any
 	// Digest is the SHA-256 (hex) of the canonical JSON of the document.
 	Digest string
-	// Source maps data paths to positions in the file they came from, when known (Nickel sources).
-	Source map[string]diag.Pos
+	// source finds where data paths were written (see Pos).
+	source *sourceMap
 }
 
 // Settings are the document's engine settings.

@@ -120,10 +120,12 @@ func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Docume
 		return nil, diag.Diagnostics{{Severity: diag.Error, Pos: newLineIndex(filename, data).pos(off),
 			Summary: "invalid JSON: more than one value in the document"}}
 	}
+	src := &sourceMap{m: positions}
 	if positions == nil {
-		positions = jsonPositions(filename, data)
+		// Only diagnostics need positions: scan the JSON for them on first use.
+		src.compute = func() map[string]diag.Pos { return jsonPositions(filename, data) }
 	}
-	l := &loader{positions: positions}
+	l := &loader{source: src}
 	doc := l.document(root)
 	// Read top to bottom, like the file.
 	slices.SortStableFunc(l.diags, func(a, b diag.Diagnostic) int {
@@ -133,7 +135,7 @@ func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Docume
 		return nil, l.diags
 	}
 	doc.Digest = Digest(root)
-	doc.Source = positions
+	doc.source = src
 	return doc, l.diags
 }
 

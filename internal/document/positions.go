@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/provhq/prov/internal/diag"
@@ -223,7 +224,7 @@ func (d *Document) ConfigDiagnostics(addr string, ds diag.Diagnostics) diag.Diag
 		}
 		ds[i].Path = Display(p)
 		if !ds[i].Pos.IsValid() {
-			ds[i].Pos = locate(d.Source, p)
+			ds[i].Pos = d.Pos(p)
 		}
 		if ds[i].Address == "" {
 			ds[i].Address = addr
@@ -231,3 +232,27 @@ func (d *Document) ConfigDiagnostics(addr string, ds diag.Diagnostics) diag.Diag
 	}
 	return ds
 }
+
+// sourceMap maps data paths (value.Path String form) to where they were written. For a .json document
+// it is computed on first use: only diagnostics need it, and scanning a large document is not free.
+type sourceMap struct {
+	once    sync.Once
+	compute func() map[string]diag.Pos
+	m       map[string]diag.Pos
+}
+
+func (s *sourceMap) get() map[string]diag.Pos {
+	if s == nil {
+		return nil
+	}
+	s.once.Do(func() {
+		if s.compute != nil {
+			s.m = s.compute()
+		}
+	})
+	return s.m
+}
+
+// Pos is where the value at path p, or its closest enclosing value, was written; the zero Pos when
+// unknown.
+func (d *Document) Pos(p value.Path) diag.Pos { return locate(d.source.get(), p) }

@@ -18,8 +18,8 @@ var topLevelKeys = []string{"prov", "settings", "providers", "resources", "serve
 
 // loader checks a decoded document and builds the Document, collecting every problem.
 type loader struct {
-	positions map[string]diag.Pos
-	diags     diag.Diagnostics
+	source *sourceMap
+	diags  diag.Diagnostics
 	// configSrc is, per resource address, the source path under which its Config's keys were written
 	// (resources.ADDR.config, servers.NAME, taskservs.TS), so diagnostics point at what the user wrote.
 	configSrc map[string]value.Path
@@ -29,7 +29,7 @@ type loader struct {
 
 func (l *loader) errorf(p value.Path, format string, args ...any) *diag.Diagnostic {
 	d := diag.Errorf(Display(p), format, args...)
-	d.Pos = locate(l.positions, p)
+	d.Pos = locate(l.source.get(), p)
 	l.diags = append(l.diags, d)
 	return &l.diags[len(l.diags)-1]
 }
@@ -447,7 +447,7 @@ func (l *loader) add(ds diag.Diagnostics, prefix value.Path, v any) {
 	})
 	for _, d := range ds {
 		if p, ok := byDisplay[d.Path]; ok {
-			d.Pos = locate(l.positions, p)
+			d.Pos = locate(l.source.get(), p)
 		}
 		l.diags = append(l.diags, d)
 	}

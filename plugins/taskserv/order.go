@@ -2,13 +2,13 @@ package taskserv
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/document"
+	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
 )
@@ -57,12 +57,12 @@ func Order(ctx context.Context, doc *document.Document, src plan.ProviderSource)
 			if d == nil {
 				continue
 			}
-			at := fmt.Sprintf("servers.%s.taskservs", server)
+			at := value.KeyPath("servers", server, "taskservs")
 			r := doc.Resources[addr]
 			for _, dep := range d.Dependencies {
 				depAddr, listed := installs[dep]
 				if !listed {
-					ds = append(ds, problem(doc, at, addr, "taskserv %s needs %s on the same server: add %q to %s", name, dep, dep, at))
+					ds = append(ds, problem(doc, at, addr, "taskserv %s needs %s on the same server: add %q to %s", name, dep, dep, document.Display(at)))
 					continue
 				}
 				if !slices.Contains(r.DependsOn, depAddr) {
@@ -99,9 +99,9 @@ func describe(ctx context.Context, src plan.ProviderSource, provider, addr strin
 	return d
 }
 
-func problem(doc *document.Document, path, addr, format string, args ...any) diag.Diagnostic {
-	d := diag.Errorf(path, format, args...)
+func problem(doc *document.Document, at value.Path, addr, format string, args ...any) diag.Diagnostic {
+	d := diag.Errorf(document.Display(at), format, args...)
 	d.Address = addr
-	d.Pos = doc.Source[path]
+	d.Pos = doc.Pos(at)
 	return d
 }
