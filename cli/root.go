@@ -187,4 +187,3 @@ func errUsage(cmd *cobra.Command, format string, args ...any) error {
 	return &cmdutil.ExitError{Code: cmdutil.ExitFailure,
 		Err: fmt.Errorf("%s\nRun '%s -help' for usage.", fmt.Sprintf(format, args...), cmd.CommandPath())}
 }
-

@@ -342,4 +342,3 @@ func failureDiags(res *engine.Result) diag.Diagnostics {
 	}
 	return ds
 }
-
