@@ -7,13 +7,7 @@ package upcloud_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,29 +21,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	fake "github.com/provhq/prov/internal/fakecloud/upcloud"
+	"github.com/provhq/prov/internal/provtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// provBin is the prov binary under test, built once by TestMain.
-var provBin string
+func TestMain(m *testing.M) { provtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	dir, err := os.MkdirTemp("", "prov-upcloud-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	provBin = filepath.Join(dir, "prov")
-	if out, err := exec.Command("go", "build", "-o", provBin, "github.com/provhq/prov/cli/prov").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build prov: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+// example writes examples/upcloud/web.ncl into the project as main.ncl, with a fast poll interval and
+// each edit (old → new) made.
+func (p *project) example(edits ...string) {
+	p.T.Helper()
+	p.Example("web.ncl", append([]string{`poll_interval = "1s"`, `poll_interval = "5ms"`}, edits...)...)
 }
 
 const (
@@ -59,9 +42,7 @@ const (
 
 // project is one test's working directory with a fake UpCloud behind it.
 type project struct {
-	t    *testing.T
-	dir  string
-	env  []string
+	*provtest.Project
 	fake *fake.Server
 }
 
@@ -70,94 +51,9 @@ func newProject(t *testing.T, opts fake.Options) *project {
 	opts.Username, opts.Password = "prov-e2e", "e2e-secret"
 	f := fake.Start(opts)
 	t.Cleanup(f.Close)
-	dir, home := t.TempDir(), t.TempDir()
-	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"UPCLOUD_API_URL=" + f.URL(), "UPCLOUD_USERNAME=prov-e2e", "UPCLOUD_PASSWORD=e2e-secret"}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case name == "HOME" || name == "NO_COLOR" || strings.HasPrefix(name, "XDG_"):
-		case strings.HasPrefix(name, "UPCLOUD_") || strings.HasPrefix(name, "PROV_") || strings.HasPrefix(name, "PROVISIONING_"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	return &project{t: t, dir: dir, env: env, fake: f}
-}
-
-func (p *project) write(name, content string) {
-	p.t.Helper()
-	if err := os.WriteFile(filepath.Join(p.dir, name), []byte(content), 0o644); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-// example writes examples/upcloud/web.ncl into the project as main.ncl, with a fast poll interval and
-// each edit (old → new) made.
-func (p *project) example(edits ...string) {
-	p.t.Helper()
-	src, err := os.ReadFile("web.ncl")
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	s := string(src)
-	edits = append([]string{`poll_interval = "1s"`, `poll_interval = "5ms"`}, edits...)
-	for i := 0; i+1 < len(edits); i += 2 {
-		if !strings.Contains(s, edits[i]) {
-			p.t.Fatalf("web.ncl lacks %q", edits[i])
-		}
-		s = strings.ReplaceAll(s, edits[i], edits[i+1])
-	}
-	p.write("main.ncl", s)
-}
-
-func (p *project) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, provBin, args...)
-	cmd.Dir, cmd.Env = p.dir, p.env
-	cmd.WaitDelay = 5 * time.Second
-	return cmd
-}
-
-// run runs prov and fails the test unless it exits with want; it returns stdout and stderr together.
-func (p *project) run(want int, args ...string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := p.command(ctx, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		p.t.Fatalf("prov %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != want {
-		p.t.Fatalf("prov %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
-	}
-	return out.String()
-}
-
-// state returns the resources of prov.state.json: address → attributes.
-func (p *project) state() map[string]map[string]any {
-	p.t.Helper()
-	data, err := os.ReadFile(filepath.Join(p.dir, "prov.state.json"))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	var s struct {
-		Resources map[string]struct {
-			Attributes map[string]any `json:"attributes"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		p.t.Fatal(err)
-	}
-	out := map[string]map[string]any{}
-	for addr, r := range s.Resources {
-		out[addr] = r.Attributes
-	}
-	return out
+	pr := provtest.NewProject(t, []string{"UPCLOUD_"}, "UPCLOUD_API_URL="+f.URL(), "UPCLOUD_USERNAME=prov-e2e",
+		"UPCLOUD_PASSWORD=e2e-secret")
+	return &project{Project: pr, fake: f}
 }
 
 // live returns the fake's servers as "HOSTNAME PLAN IMAGE STATE", sorted.
@@ -170,52 +66,26 @@ func (p *project) live() []string {
 	return out
 }
 
-func contains(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, text)
-		}
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 // TestExample walks examples/upcloud/web.ncl through its life against the fake: plan with cost, apply, no-op
 // plan, an in-place change, a replacement, and destroy.
 func TestExample(t *testing.T) {
 	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
 	p.example()
-	p.run(0, "init")
+	p.Run(0, "init")
 
-	p.run(0, "plan", "-out", "create.plan")
-	md := p.run(0, "show", "-format=markdown", "create.plan")
-	golden(t, "plan.md", md)
-	contains(t, "the plan", md, "Estimated monthly cost: **+$32.00**", "| `servers.web-01` | `upcloud_server` | upcloud | $13.00 |",
+	p.Run(0, "plan", "-out", "create.plan")
+	md := p.Run(0, "show", "-format=markdown", "create.plan")
+	provtest.Golden(t, "plan.md", md, *update)
+	provtest.Contains(t, "the plan", md, "Estimated monthly cost: **+$32.00**", "| `servers.web-01` | `upcloud_server` | upcloud | $13.00 |",
 		"| `disks.data` | `upcloud_storage` | upcloud | $6.00 |")
 
-	out := p.run(0, "apply", "create.plan")
-	contains(t, "apply", out, "Apply complete! Resources: 5 added, 0 changed, 0 destroyed.", `web_01_ip = "94.237.`, `web_02_private_ip = "10.20.0.`)
+	out := p.Run(0, "apply", "create.plan")
+	provtest.Contains(t, "apply", out, "Apply complete! Resources: 5 added, 0 changed, 0 destroyed.", `web_01_ip = "94.237.`, `web_02_private_ip = "10.20.0.`)
 	want := []string{"web-01 1xCPU-2GB " + ubuntu + " started", "web-02 1xCPU-2GB " + ubuntu + " started"}
 	if diff := cmp.Diff(want, p.live()); diff != "" {
 		t.Fatalf("servers after apply (-want +got):\n%s", diff)
 	}
-	st := p.state()
+	st := p.State()
 	web01 := st["servers.web-01"]["id"]
 	if fw := p.fake.ServerInfos()[slices.IndexFunc(p.fake.ServerInfos(), func(s fake.ServerInfo) bool { return s.UUID == web01 })]; fw.Firewall != "on" || fw.Rules != 3 {
 		t.Errorf("web-01 firewall %s with %d rules, want on with 3", fw.Firewall, fw.Rules)
@@ -223,49 +93,49 @@ func TestExample(t *testing.T) {
 	if n := len(p.fake.Storages()); n != 3 {
 		t.Errorf("%d storages, want 3 (two boot disks and the data disk)", n)
 	}
-	p.run(0, "plan", "-detailed-exitcode")
+	p.Run(0, "plan", "-detailed-exitcode")
 
 	t.Run("change in place", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		p.example(`prov.plan "upcloud" "small"`, `prov.plan "upcloud" "medium"`, `role = "web"`, `role = "frontend"`)
-		plan := p.run(2, "plan", "-detailed-exitcode")
-		contains(t, "plan", plan, "servers.web-01 will be updated in-place", `"1xCPU-2GB" -> "2xCPU-4GB"`, "Plan: 0 to add, 2 to change, 0 to destroy.")
-		p.run(0, "apply", "-auto-approve")
-		if got := p.state()["servers.web-01"]["id"]; got != web01 {
+		plan := p.Run(2, "plan", "-detailed-exitcode")
+		provtest.Contains(t, "plan", plan, "servers.web-01 will be updated in-place", `"1xCPU-2GB" -> "2xCPU-4GB"`, "Plan: 0 to add, 2 to change, 0 to destroy.")
+		p.Run(0, "apply", "-auto-approve")
+		if got := p.State()["servers.web-01"]["id"]; got != web01 {
 			t.Errorf("web-01 is %v after an in-place change, was %v", got, web01)
 		}
 		want := []string{"web-01 2xCPU-4GB " + ubuntu + " started", "web-02 2xCPU-4GB " + ubuntu + " started"}
 		if diff := cmp.Diff(want, p.live()); diff != "" {
 			t.Errorf("servers (-want +got):\n%s", diff)
 		}
-		p.run(0, "plan", "-detailed-exitcode")
+		p.Run(0, "plan", "-detailed-exitcode")
 	})
 
 	t.Run("replacement", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		p.example(`prov.plan "upcloud" "small"`, `prov.plan "upcloud" "medium"`, `role = "web"`, `role = "frontend"`,
 			`image = "Ubuntu Server 24.04 LTS (Noble Numbat)"`, `image = "Debian GNU/Linux 12 (Bookworm)"`)
-		plan := p.run(2, "plan", "-detailed-exitcode")
-		contains(t, "plan", plan, "servers.web-01 must be replaced", "servers.web-02 must be replaced", "forces replacement")
-		p.run(0, "apply", "-auto-approve")
+		plan := p.Run(2, "plan", "-detailed-exitcode")
+		provtest.Contains(t, "plan", plan, "servers.web-01 must be replaced", "servers.web-02 must be replaced", "forces replacement")
+		p.Run(0, "apply", "-auto-approve")
 		want := []string{"web-01 2xCPU-4GB " + debian + " started", "web-02 2xCPU-4GB " + debian + " started"}
 		if diff := cmp.Diff(want, p.live()); diff != "" {
 			t.Errorf("servers (-want +got):\n%s", diff)
 		}
-		now := p.state()
+		now := p.State()
 		if now["servers.web-01"]["id"] == web01 {
 			t.Error("web-01 kept its id through a replacement")
 		}
 		if got := now["firewall.web-01"]["server_id"]; got != now["servers.web-01"]["id"] {
 			t.Errorf("the firewall rules are on %v, want the new web-01 %v", got, now["servers.web-01"]["id"])
 		}
-		p.run(0, "plan", "-detailed-exitcode")
+		p.Run(0, "plan", "-detailed-exitcode")
 	})
 
 	t.Run("destroy", func(t *testing.T) {
-		p.t = t
-		out := p.run(0, "destroy", "-auto-approve")
-		contains(t, "destroy", out, "Destroy complete! Resources: 5 destroyed.")
+		p.T = t
+		out := p.Run(0, "destroy", "-auto-approve")
+		provtest.Contains(t, "destroy", out, "Destroy complete! Resources: 5 destroyed.")
 		if got := p.live(); len(got) != 0 {
 			t.Errorf("servers left: %v", got)
 		}
@@ -294,15 +164,15 @@ func TestCrashMidCreate(t *testing.T) {
 			t.Parallel()
 			p := newProject(t, fake.Options{Transition: tc.transition})
 			p.fake.SetLatency("CreateServer", tc.latency)
-			p.write("main.json", `{"prov": "1",
+			p.Write("main.json", `{"prov": "1",
   "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
   "resources": {"servers.web": {"type": "upcloud_server",
     "config": {"hostname": "web", "plan": "1xCPU-1GB", "zone": "de-fra1", "labels": {"role": "web"}}}}}`)
-			p.run(0, "init")
+			p.Run(0, "init")
 
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			apply := p.command(ctx, "apply", "-auto-approve")
+			apply := p.Command(ctx, "apply", "-auto-approve")
 			apply.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			var out bytes.Buffer
 			apply.Stdout, apply.Stderr = &out, &out
@@ -323,17 +193,17 @@ func TestCrashMidCreate(t *testing.T) {
 				t.Fatalf("the apply finished before it was killed\n%s", out.String())
 			}
 
-			resume := p.run(0, "apply", "-resume")
-			contains(t, "apply -resume", resume, "servers.web: create in doubt", "found: recorded as created")
+			resume := p.Run(0, "apply", "-resume")
+			provtest.Contains(t, "apply -resume", resume, "servers.web: create in doubt", "found: recorded as created")
 			live := p.fake.ServerInfos()
 			if len(live) != 1 {
 				t.Fatalf("the fake has %d servers after resume, want exactly 1\n%s", len(live), resume)
 			}
-			st := p.state()["servers.web"]
+			st := p.State()["servers.web"]
 			if diff := cmp.Diff([]any{live[0].UUID, "started"}, []any{st["id"], st["state"]}); diff != "" {
 				t.Errorf("state of servers.web (-want +got):\n%s", diff)
 			}
-			p.run(0, "plan", "-detailed-exitcode")
+			p.Run(0, "plan", "-detailed-exitcode")
 		})
 	}
 }
@@ -341,13 +211,13 @@ func TestCrashMidCreate(t *testing.T) {
 // TestCloudError: an error of the cloud reaches the user with the resource address and UpCloud's code.
 func TestCloudError(t *testing.T) {
 	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
-	p.write("main.json", `{"prov": "1",
+	p.Write("main.json", `{"prov": "1",
   "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
   "resources": {"servers.web": {"type": "upcloud_server",
     "config": {"hostname": "web", "plan": "1xCPU-1GB", "zone": "de-fra1", "image": "01000000-0000-4000-8000-00000000dead"}}}}`)
-	p.run(0, "init")
-	out := p.run(1, "apply", "-auto-approve")
-	contains(t, "apply", out, "error: servers.web: CreateServer: STORAGE_NOT_FOUND: The storage 01000000-0000-4000-8000-00000000dead does not exist.",
+	p.Run(0, "init")
+	out := p.Run(1, "apply", "-auto-approve")
+	provtest.Contains(t, "apply", out, "error: servers.web: CreateServer: STORAGE_NOT_FOUND: The storage 01000000-0000-4000-8000-00000000dead does not exist.",
 		"HTTP status 404")
 }
 
@@ -363,18 +233,18 @@ func TestImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.write("main.json", `{"prov": "1",
+	p.Write("main.json", `{"prov": "1",
   "providers": {"upcloud": {"source": "builtin/upcloud", "config": {"poll_interval": "20ms"}}},
   "resources": {"servers.legacy": {"type": "upcloud_server",
     "config": {"hostname": "legacy", "plan": "1xCPU-1GB", "zone": "de-fra1", "labels": {"role": "legacy"}}}}}`)
-	p.run(0, "init")
-	p.run(0, "import", "servers.legacy", sv.UUID)
-	if got := p.state()["servers.legacy"]["id"]; got != sv.UUID {
+	p.Run(0, "init")
+	p.Run(0, "import", "servers.legacy", sv.UUID)
+	if got := p.State()["servers.legacy"]["id"]; got != sv.UUID {
 		t.Fatalf("state id %v, want %s", got, sv.UUID)
 	}
 	// The inputs UpCloud does not report (image, user, …) are recorded, in place.
-	p.run(0, "apply", "-auto-approve")
-	p.run(0, "plan", "-detailed-exitcode")
+	p.Run(0, "apply", "-auto-approve")
+	p.Run(0, "plan", "-detailed-exitcode")
 	if got := p.fake.Servers(); len(got) != 1 || got[0] != sv.UUID {
 		t.Errorf("the fake has %v after import, want just %s", got, sv.UUID)
 	}
