@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/provhq/prov/cli/cmdutil"
@@ -93,6 +94,16 @@ func (p *project) lock(ctx context.Context, l lockFlags, operation string) (func
 			fmt.Fprintf(p.f.IO.ErrOut, "warning: release state lock: %v\n", err)
 		}
 	}, nil
+}
+
+// openState opens the project and reads its state, for the commands that only look at it.
+func openState(cmd *cobra.Command, f *cmdutil.Factory) (*project, *state.State, error) {
+	p, err := openProject(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := p.readState(cmd.Context())
+	return p, s, err
 }
 
 // readState reads the current state.

@@ -31,11 +31,7 @@ func newCmdStateList(f *cmdutil.Factory) *cobra.Command {
 		Use:   "list [ADDRESS-PREFIX...]",
 		Short: "List the resources in the state",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openProject(f)
-			if err != nil {
-				return err
-			}
-			s, err := p.readState(cmd.Context())
+			_, s, err := openState(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -87,11 +83,7 @@ func newCmdStateShow(f *cmdutil.Factory) *cobra.Command {
 		Short: "Show one resource in the state (sensitive values hidden)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openProject(f)
-			if err != nil {
-				return err
-			}
-			s, err := p.readState(cmd.Context())
+			_, s, err := openState(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -261,11 +253,7 @@ func newCmdOutput(f *cmdutil.Factory) *cobra.Command {
 		Short: "Print root outputs from the state",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openProject(f)
-			if err != nil {
-				return err
-			}
-			s, err := p.readState(cmd.Context())
+			_, s, err := openState(cmd, f)
 			if err != nil {
 				return err
 			}
