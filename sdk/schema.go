@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/value"
@@ -110,6 +111,19 @@ func Between(min, max float64) Validator {
 		}
 		return fmt.Errorf("must be between %g and %g, got %g", min, max, n)
 	}
+}
+
+// Duration accepts a positive Go duration string such as "2s" or "500ms".
+func Duration(v any) error {
+	s, _ := v.(string)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 2s or 500ms: %w", err)
+	}
+	if d <= 0 {
+		return fmt.Errorf("want a positive duration, got %s", s)
+	}
+	return nil
 }
 
 // LengthBetween accepts a string, list or map whose length is between min and max.

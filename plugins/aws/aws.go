@@ -63,11 +63,11 @@ func New() *sdk.Provider {
 				Description: "EC2 endpoint URL override. Default: AWS_ENDPOINT_URL_EC2, else the region's endpoint."},
 			"max_retries": {Type: sdk.Number, Optional: true, Default: 10, Validators: []sdk.Validator{sdk.Between(0, 100)},
 				Description: "Retries of a throttled or failed call, with exponential backoff."},
-			"retry_max_backoff": {Type: sdk.String, Optional: true, Default: "20s", Validators: []sdk.Validator{duration},
+			"retry_max_backoff": {Type: sdk.String, Optional: true, Default: "20s", Validators: []sdk.Validator{sdk.Duration},
 				Description: "Longest wait between two retries."},
-			"poll_interval": {Type: sdk.String, Optional: true, Default: "2s", Validators: []sdk.Validator{duration},
+			"poll_interval": {Type: sdk.String, Optional: true, Default: "2s", Validators: []sdk.Validator{sdk.Duration},
 				Description: "How often to look at an instance or volume while waiting for a state change."},
-			"timeout": {Type: sdk.String, Optional: true, Default: "10m", Validators: []sdk.Validator{duration},
+			"timeout": {Type: sdk.String, Optional: true, Default: "10m", Validators: []sdk.Validator{sdk.Duration},
 				Description: "Longest wait for an instance or volume to reach a state."},
 		},
 		Configure:    configure,
@@ -80,18 +80,6 @@ func New() *sdk.Provider {
 			"aws_volume_attachment": attachmentResource(),
 		},
 	}
-}
-
-func duration(v any) error {
-	s, _ := v.(string)
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration such as 2s or 500ms: %w", err)
-	}
-	if d <= 0 {
-		return fmt.Errorf("want a positive duration, got %s", s)
-	}
-	return nil
 }
 
 // client is what Configure returns: the EC2 client and the provider's settings.

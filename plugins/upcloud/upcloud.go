@@ -69,11 +69,11 @@ func New() *sdk.Provider {
 				Description: "API base URL, without /1.3. Default: UPCLOUD_API_URL, else https://api.upcloud.com."},
 			"max_retries": {Type: sdk.Number, Optional: true, Default: 8, Validators: []sdk.Validator{sdk.Between(0, 100)},
 				Description: "Retries of a throttled call (HTTP 429), with exponential backoff."},
-			"retry_max_backoff": {Type: sdk.String, Optional: true, Default: "20s", Validators: []sdk.Validator{duration},
+			"retry_max_backoff": {Type: sdk.String, Optional: true, Default: "20s", Validators: []sdk.Validator{sdk.Duration},
 				Description: "Longest wait between two retries."},
-			"poll_interval": {Type: sdk.String, Optional: true, Default: "2s", Validators: []sdk.Validator{duration},
+			"poll_interval": {Type: sdk.String, Optional: true, Default: "2s", Validators: []sdk.Validator{sdk.Duration},
 				Description: "How often to look at a server or storage while waiting for a state change."},
-			"timeout": {Type: sdk.String, Optional: true, Default: "10m", Validators: []sdk.Validator{duration},
+			"timeout": {Type: sdk.String, Optional: true, Default: "10m", Validators: []sdk.Validator{sdk.Duration},
 				Description: "Longest wait for a server or storage to reach a state, and for one API call."},
 		},
 		Configure:    configure,
@@ -85,18 +85,6 @@ func New() *sdk.Provider {
 			"upcloud_firewall_rules": firewallResource(),
 		},
 	}
-}
-
-func duration(v any) error {
-	s, _ := v.(string)
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration such as 2s or 500ms: %w", err)
-	}
-	if d <= 0 {
-		return fmt.Errorf("want a positive duration, got %s", s)
-	}
-	return nil
 }
 
 // apiClient is what Configure returns: the UpCloud service and the provider's settings.
