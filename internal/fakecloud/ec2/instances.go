@@ -86,6 +86,7 @@ type instance struct {
 	Hypervisor     string                `xml:"hypervisor"`
 
 	userData string // base64, as sent
+	publicIP bool   // whether it gets a public address when it runs
 	next     string // the state the current one becomes, "" when stable
 	at       time.Time
 	reserved string // reservation id
@@ -162,7 +163,7 @@ func (s *Server) settle() {
 		in.State, in.next = stateOf(in.next), ""
 		switch in.State.Name {
 		case Running:
-			if sn := s.subnet(in.SubnetID); sn != nil && sn.MapPublicIPOnLaunch {
+			if in.publicIP {
 				in.PublicIP = fmt.Sprintf("54.%d.%d.%d", 160+len(id)%40, int(id[len(id)-2]), int(id[len(id)-1]))
 				in.DNSName = "ec2-" + strings.ReplaceAll(in.PublicIP, ".", "-") + ".compute-1.amazonaws.com"
 			}
@@ -176,6 +177,7 @@ func (s *Server) settle() {
 				}
 				if v.Attachments[0].DeleteOnTermination {
 					delete(s.volumes, v.VolumeID)
+					delete(s.modifications, v.VolumeID)
 				} else {
 					v.Attachments, v.Status = nil, "available"
 				}
@@ -232,20 +234,36 @@ func (s *Server) runInstances(p params) (responder, error) {
 	if arch != im.Architecture {
 		return nil, badRequest("InvalidParameterValue", "The architecture '%s' of the specified instance type does not match the architecture '%s' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again.", arch, im.Architecture)
 	}
+	nic, err := primaryInterface(p)
+	if err != nil {
+		return nil, err
+	}
 	sn := s.subnets[0]
-	if id := p.str("SubnetId"); id != "" {
-		if sn = s.subnet(id); sn == nil {
-			return nil, badRequest("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
+	subnetID := p.str("SubnetId")
+	if nic != nil {
+		subnetID = nic.str("SubnetId")
+	}
+	if subnetID != "" {
+		if sn = s.subnet(subnetID); sn == nil {
+			return nil, badRequest("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", subnetID)
 		}
 	}
-	if z := p.str("Placement.AvailabilityZone"); z != "" && p.str("SubnetId") == "" {
-		if i := slices.IndexFunc(s.subnets, func(sn *subnet) bool { return sn.AvailabilityZone == z }); i >= 0 {
-			sn = s.subnets[i]
-		} else {
-			return nil, badRequest("InvalidParameterValue", "Invalid availability zone: [%s]", z)
+	if z := p.str("Placement.AvailabilityZone"); z != "" {
+		if subnetID == "" {
+			if i := slices.IndexFunc(s.subnets, func(sn *subnet) bool { return sn.AvailabilityZone == z }); i >= 0 {
+				sn = s.subnets[i]
+			} else {
+				return nil, badRequest("InvalidParameterValue", "Invalid availability zone: [%s]", z)
+			}
+		} else if z != sn.AvailabilityZone {
+			return nil, badRequest("InvalidParameterCombination", "The specified subnet '%s' is not in the availability zone '%s'", sn.SubnetID, z)
 		}
 	}
-	groups, err := s.groupRefs(p.list("SecurityGroupId"))
+	groupIDs := p.list("SecurityGroupId")
+	if nic != nil {
+		groupIDs = nic.list("SecurityGroupId")
+	}
+	groups, err := s.groupRefs(groupIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -267,27 +285,9 @@ func (s *Server) runInstances(p params) (responder, error) {
 	if err != nil {
 		return nil, err
 	}
-	root := im.BlockDevices[0]
-	rootSize, rootType, rootDel := root.Ebs.VolumeSize, root.Ebs.VolumeType, true
-	for _, bd := range p.members("BlockDeviceMapping") {
-		if bd.str("DeviceName") != im.RootDeviceName {
-			return nil, badRequest("InvalidBlockDeviceMapping", "The fake supports only the root device %s in block device mappings", im.RootDeviceName)
-		}
-		if rootSize, err = bd.int("Ebs.VolumeSize", rootSize); err != nil {
-			return nil, err
-		}
-		if rootSize < root.Ebs.VolumeSize {
-			return nil, badRequest("InvalidBlockDeviceMapping", "Volume of size %dGB is smaller than snapshot '%s', expect size >= %dGB", rootSize, root.Ebs.SnapshotID, root.Ebs.VolumeSize)
-		}
-		if t := bd.str("Ebs.VolumeType"); t != "" {
-			if !validVolumeType(t) {
-				return nil, badRequest("InvalidParameterValue", "Value (%s) for parameter volumeType is invalid.", t)
-			}
-			rootType = t
-		}
-		if bd.has("Ebs.DeleteOnTermination") {
-			rootDel = bd.bool("Ebs.DeleteOnTermination")
-		}
+	devs, err := blockDevices(p, im)
+	if err != nil {
+		return nil, err
 	}
 
 	rid := newID("r")
@@ -296,27 +296,113 @@ func (s *Server) runInstances(p params) (responder, error) {
 		id := newID("i")
 		sn.next++
 		ip := fmt.Sprintf("172.31.%d.%d", sn.third+sn.next/250, sn.next%250+4)
+		if nic != nil && nic.str("PrivateIpAddress") != "" && maxCount == 1 {
+			ip = nic.str("PrivateIpAddress")
+		}
 		in := &instance{InstanceID: id, ImageID: im.ImageID, PrivateDNSName: "ip-" + strings.ReplaceAll(ip, ".", "-") + ".ec2.internal",
 			KeyName: p.str("KeyName"), AMILaunchIndex: i, InstanceType: typ, LaunchTime: s.timestamp(),
 			Placement: placement{sn.AvailabilityZone, "default"}, SubnetID: sn.SubnetID, VpcID: sn.VpcID, PrivateIP: ip,
 			Groups: groups, Architecture: im.Architecture, RootDeviceType: "ebs", RootDeviceName: im.RootDeviceName,
 			Virtualization: "hvm", ClientToken: p.str("ClientToken"), Tags: slices.Clone(tags), Hypervisor: "xen",
-			userData: ud, reserved: rid}
+			userData: ud, reserved: rid, publicIP: sn.MapPublicIPOnLaunch}
+		if nic != nil && nic.has("AssociatePublicIpAddress") {
+			in.publicIP = nic.bool("AssociatePublicIpAddress")
+		}
 		in.Interfaces = []networkInterface{{ID: newID("eni"), SubnetID: sn.SubnetID, VpcID: sn.VpcID, OwnerID: s.opts.OwnerID, Status: "in-use", PrivateIP: ip}}
 		s.transition(in, Pending, Running)
 		s.instances[id] = in
 		s.order = append(s.order, id)
 		resv = append(resv, id)
-		v := s.newVolume(sn.AvailabilityZone, rootSize, rootType, slices.Clone(volTags))
-		v.Status = "in-use"
-		v.Attachments = []*attachment{{VolumeID: v.VolumeID, InstanceID: id, Device: im.RootDeviceName, Status: "attached",
-			AttachTime: s.timestamp(), DeleteOnTermination: rootDel}}
+		for _, d := range devs {
+			v := s.newVolume(sn.AvailabilityZone, d.size, d.typ, slices.Clone(volTags))
+			v.Status = "in-use"
+			v.Attachments = []*attachment{{VolumeID: v.VolumeID, InstanceID: id, Device: d.name, Status: "attached",
+				AttachTime: s.timestamp(), DeleteOnTermination: d.deleteOnTermination}}
+		}
 	}
 	s.reservations[rid] = resv
 	if token := p.str("ClientToken"); token != "" {
 		s.tokens[token] = rid
 	}
 	return &runInstancesResponse{reservationXML: s.reservation(rid)}, nil
+}
+
+// primaryInterface returns the NetworkInterface.1 of a RunInstances request (device index 0), nil when
+// there is none. As on EC2, it excludes an instance-level subnet and security groups.
+func primaryInterface(p params) (params, error) {
+	nics := p.members("NetworkInterface")
+	if len(nics) == 0 {
+		return nil, nil
+	}
+	if len(nics) > 1 {
+		return nil, badRequest("InvalidParameterValue", "The fake supports only the primary network interface (DeviceIndex 0)")
+	}
+	nic := nics[0]
+	if nic.str("DeviceIndex") != "0" {
+		return nil, badRequest("InvalidParameterValue", "Each network interface requires a device index.")
+	}
+	if p.str("SubnetId") != "" {
+		return nil, badRequest("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID may not be specified on the same request")
+	}
+	if len(p.list("SecurityGroupId")) > 0 {
+		return nil, badRequest("InvalidParameterCombination", "Network interfaces and an instance-level security groups may not be specified on the same request")
+	}
+	return nic, nil
+}
+
+// blockDevice is a volume RunInstances makes for an instance.
+type blockDevice struct {
+	name                string
+	size                int
+	typ                 string
+	deleteOnTermination bool
+}
+
+// blockDevices returns the volumes of a launch: the image's root device, changed by a mapping of the
+// same name, and a blank volume for every other mapping.
+func blockDevices(p params, im *image) ([]blockDevice, error) {
+	root := im.BlockDevices[0]
+	out := []blockDevice{{im.RootDeviceName, root.Ebs.VolumeSize, root.Ebs.VolumeType, true}}
+	for _, bd := range p.members("BlockDeviceMapping") {
+		name := bd.str("DeviceName")
+		if name == "" {
+			return nil, badRequest("MissingParameter", "The request must contain the parameter BlockDeviceMapping.DeviceName")
+		}
+		if slices.ContainsFunc(out[1:], func(d blockDevice) bool { return d.name == name }) {
+			return nil, badRequest("InvalidBlockDeviceMapping", "The device '%s' is used in more than one block-device mapping", name)
+		}
+		d := blockDevice{name: name, typ: "gp2", deleteOnTermination: true}
+		if name == im.RootDeviceName {
+			d = out[0]
+		} else if !bd.has("Ebs.VolumeSize") {
+			return nil, badRequest("InvalidBlockDeviceMapping", "The volume size of device '%s' must be given: it is not created from a snapshot", name)
+		}
+		var err error
+		if d.size, err = bd.int("Ebs.VolumeSize", d.size); err != nil {
+			return nil, err
+		}
+		if name == im.RootDeviceName && d.size < root.Ebs.VolumeSize {
+			return nil, badRequest("InvalidBlockDeviceMapping", "Volume of size %dGB is smaller than snapshot '%s', expect size >= %dGB", d.size, root.Ebs.SnapshotID, root.Ebs.VolumeSize)
+		}
+		if d.size < 1 || d.size > 16384 {
+			return nil, badRequest("InvalidParameterValue", "Volume size must be between 1 and 16384 GiB, got %d", d.size)
+		}
+		if t := bd.str("Ebs.VolumeType"); t != "" {
+			if !validVolumeType(t) {
+				return nil, badRequest("InvalidParameterValue", "Value (%s) for parameter volumeType is invalid.", t)
+			}
+			d.typ = t
+		}
+		if bd.has("Ebs.DeleteOnTermination") {
+			d.deleteOnTermination = bd.bool("Ebs.DeleteOnTermination")
+		}
+		if name == im.RootDeviceName {
+			out[0] = d
+		} else {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) launchImage(id string) (*image, error) {

@@ -42,24 +42,25 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu           sync.Mutex
-	now          func() time.Time
-	instances    map[string]*instance
-	order        []string          // instance ids in launch order
-	tokens       map[string]string // ClientToken → reservation id
-	reservations map[string][]string
-	keys         map[string]*keyPair // by name
-	groups       map[string]*securityGroup
-	volumes      map[string]*volume
-	images       []*image
-	subnets      []*subnet
-	vpcID        string
-	faults       []*Fault
-	latency      map[string]time.Duration
-	requests     map[string]int
-	throttled    int
-	bucket       float64   // tokens of the rate limit
-	refilled     time.Time // when bucket was last topped up
+	mu            sync.Mutex
+	now           func() time.Time
+	instances     map[string]*instance
+	order         []string          // instance ids in launch order
+	tokens        map[string]string // ClientToken → reservation id
+	reservations  map[string][]string
+	keys          map[string]*keyPair // by name
+	groups        map[string]*securityGroup
+	volumes       map[string]*volume
+	modifications map[string]*modification // the latest of each volume, by volume id
+	images        []*image
+	subnets       []*subnet
+	vpcID         string
+	faults        []*Fault
+	latency       map[string]time.Duration
+	requests      map[string]int
+	throttled     int
+	bucket        float64   // tokens of the rate limit
+	refilled      time.Time // when bucket was last topped up
 
 	http *httptest.Server
 }
@@ -81,7 +82,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, now: opts.Now, instances: map[string]*instance{}, tokens: map[string]string{},
 		reservations: map[string][]string{}, keys: map[string]*keyPair{}, groups: map[string]*securityGroup{},
-		volumes: map[string]*volume{}, latency: map[string]time.Duration{}, requests: map[string]int{}}
+		volumes: map[string]*volume{}, modifications: map[string]*modification{}, latency: map[string]time.Duration{}, requests: map[string]int{}}
 	s.seed()
 	return s
 }
@@ -302,6 +303,8 @@ func init() {
 		"DeleteVolume":                  (*Server).deleteVolume,
 		"AttachVolume":                  (*Server).attachVolume,
 		"DetachVolume":                  (*Server).detachVolume,
+		"ModifyVolume":                  (*Server).modifyVolume,
+		"DescribeVolumesModifications":  (*Server).describeVolumesModifications,
 		"DescribeImages":                (*Server).describeImages,
 		"DescribeSubnets":               (*Server).describeSubnets,
 		"DescribeAvailabilityZones":     (*Server).describeAvailabilityZones,

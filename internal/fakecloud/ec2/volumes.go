@@ -101,12 +101,14 @@ func (s *Server) newVolume(zone string, size int, typ string, tags []tag) *volum
 
 // settleVolumes finishes the volume transitions whose time has come.
 func (s *Server) settleVolumes(now time.Time) {
+	s.settleModifications(now)
 	for _, v := range s.volumes {
 		if v.Status == "creating" && !now.Before(v.at) {
 			v.Status = "available"
 		}
 		if v.Status == "deleting" && !now.Before(v.at) {
 			delete(s.volumes, v.VolumeID)
+			delete(s.modifications, v.VolumeID)
 			continue
 		}
 		for _, a := range v.Attachments {
