@@ -399,9 +399,24 @@ func TestVolumes(t *testing.T) {
 	if p := h.Plan("aws_ebs_volume", vol.State, map[string]any{"availability_zone": "us-east-1a", "size": 50}); p.Action != plugintest.Update {
 		t.Errorf("tag removal plans %s, want update", p.Action)
 	}
-	if p := h.Plan("aws_ebs_volume", vol.State, map[string]any{"availability_zone": "us-east-1a", "size": 60}); p.Action != plugintest.Replace {
-		t.Errorf("a new size plans %s, want replace", p.Action)
+	if p := h.Plan("aws_ebs_volume", vol.State, map[string]any{"availability_zone": "us-east-1a", "size": 40}); p.Action != plugintest.Replace {
+		t.Errorf("a smaller size plans %s, want replace", p.Action)
 	}
+	// A bigger size grows the attached volume in place.
+	grow := h.Apply(h.Plan("aws_ebs_volume", vol.State, map[string]any{"availability_zone": "us-east-1a", "size": 60}))
+	if len(grow.Diagnostics) > 0 || grow.State["id"] != vol.State["id"] || grow.State["size"] != 60.0 {
+		t.Fatalf("growing the volume: %v %v", grow.Diagnostics, grow.State)
+	}
+	if mods := f.Modifications(); len(mods) != 1 || mods[0].OriginalSize != 50 || mods[0].TargetSize != 60 {
+		t.Errorf("modifications: %+v", mods)
+	}
+	// A second modification (still optimizing, or within EBS's six hours) reaches the user as the
+	// cloud's error on the attribute.
+	again := h.Apply(h.Plan("aws_ebs_volume", grow.State, map[string]any{"availability_zone": "us-east-1a", "size": 70}))
+	if len(again.Diagnostics) == 0 || !strings.Contains(again.Diagnostics[0], "error: size: ModifyVolume: ") {
+		t.Errorf("a second modification: %v", again.Diagnostics)
+	}
+	vol = grow
 	if r := h.Apply(h.Plan("aws_volume_attachment", att.State, nil)); len(r.Diagnostics) > 0 {
 		t.Fatal(r.Diagnostics)
 	}

@@ -2,13 +2,11 @@ package aws
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/provhq/prov/sdk"
@@ -76,110 +74,23 @@ func createInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	if err != nil {
 		return err
 	}
-	in := &ec2.RunInstancesInput{
-		ImageId:      aws.String(d.String("ami")),
-		InstanceType: types.InstanceType(d.String("instance_type")),
-		MinCount:     aws.Int32(1),
-		MaxCount:     aws.Int32(1),
-		// The operation id makes the launch idempotent: a retry, or a resume after a crash, gets the
-		// instance of the first launch back instead of a second one.
-		ClientToken:       aws.String(op.ID),
-		TagSpecifications: append(tagSpec(types.ResourceTypeInstance, d.StringMap("tags"), ""), tagSpec(types.ResourceTypeVolume, d.StringMap("tags"), "")...),
-	}
-	if s := d.String("subnet_id"); s != "" {
-		in.SubnetId = aws.String(s)
-	}
-	if k := d.String("key_name"); k != "" {
-		in.KeyName = aws.String(k)
-	}
-	if ud := d.String("user_data"); ud != "" {
-		in.UserData = aws.String(base64.StdEncoding.EncodeToString([]byte(ud)))
-	}
+	l := launch{ami: d.String("ami"), instanceType: d.String("instance_type"), subnet: d.String("subnet_id"),
+		keyName: d.String("key_name"), userData: d.String("user_data"), tags: d.StringMap("tags")}
 	for _, g := range d.List("vpc_security_group_ids") {
-		in.SecurityGroupIds = append(in.SecurityGroupIds, g.(string))
+		l.groups = append(l.groups, g.(string))
 	}
 	if d.Map("root_block_device") != nil {
-		dev, err := rootDevice(ctx, c, d.String("ami"))
-		if err != nil {
-			return err
-		}
-		in.BlockDeviceMappings = []types.BlockDeviceMapping{{DeviceName: aws.String(dev), Ebs: &types.EbsBlockDevice{
-			VolumeSize:          aws.Int32(int32(d.Int("root_block_device.volume_size"))),
-			VolumeType:          types.VolumeType(d.String("root_block_device.volume_type")),
-			DeleteOnTermination: aws.Bool(d.Bool("root_block_device.delete_on_termination")),
-		}}}
+		l.root = &disk{size: d.Int("root_block_device.volume_size"), typ: d.String("root_block_device.volume_type"),
+			deleteOnTermination: d.Bool("root_block_device.delete_on_termination")}
 	}
-	op.Progress(-1, "launching %s from %s", d.String("instance_type"), d.String("ami"))
-	out, err := c.ec2.RunInstances(ctx, in)
-	if err != nil {
-		return apiError(err)
+	id, inst, err := c.launch(ctx, op, l)
+	if id != "" {
+		d.SetID(id)
 	}
-	if len(out.Instances) != 1 {
-		return fmt.Errorf("RunInstances returned %d instances, want 1", len(out.Instances))
-	}
-	id := aws.ToString(out.Instances[0].InstanceId)
-	d.SetID(id)
-	op.Progress(-1, "%s is pending", id)
-	inst, err := c.waitInstance(ctx, id, types.InstanceStateNameRunning)
 	if err != nil {
 		return err
 	}
 	return fillInstance(ctx, c, d, inst)
-}
-
-// rootDevice returns the root device name of the AMI.
-func rootDevice(ctx context.Context, c *client, ami string) (string, error) {
-	out, err := c.ec2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ami}})
-	if err != nil {
-		return "", sdk.AttrError("ami", apiError(err))
-	}
-	if len(out.Images) == 0 {
-		return "", sdk.AttrErrorf("ami", "image %s not found", ami)
-	}
-	return aws.ToString(out.Images[0].RootDeviceName), nil
-}
-
-// describeInstance returns the instance id, nil when EC2 does not know it.
-func (c *client) describeInstance(ctx context.Context, id string) (*types.Instance, error) {
-	out, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if notFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, apiError(err)
-	}
-	for _, r := range out.Reservations {
-		for _, in := range r.Instances {
-			return &in, nil
-		}
-	}
-	return nil, nil
-}
-
-// waitInstance polls the instance until it is in state want. An instance EC2 does not know yet is
-// waited for (its API is eventually consistent); one that terminates on the way is an error.
-func (c *client) waitInstance(ctx context.Context, id string, want types.InstanceStateName) (*types.Instance, error) {
-	var inst *types.Instance
-	err := c.wait(ctx, fmt.Sprintf("%s to be %s", id, want), func(ctx context.Context) (bool, error) {
-		var err error
-		inst, err = c.describeInstance(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		if inst == nil {
-			return want == types.InstanceStateNameTerminated, nil // gone for good, or not visible yet
-		}
-		st := inst.State.Name
-		if st == want {
-			return true, nil
-		}
-		if want != types.InstanceStateNameTerminated && (st == types.InstanceStateNameTerminated || st == types.InstanceStateNameShuttingDown) {
-			reason := aws.ToString(inst.StateTransitionReason)
-			return false, fmt.Errorf("instance %s is %s while waiting for it to be %s %s", id, st, want, reason)
-		}
-		return false, nil
-	})
-	return inst, err
 }
 
 func readInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
@@ -190,54 +101,31 @@ func readInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	var inst *types.Instance
 	if d.ID() == "" && op.ID != "" {
 		// Settling an in-doubt create: the launch, if it happened, carries the operation id as its token.
-		out, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []types.Filter{
-			{Name: aws.String("client-token"), Values: []string{op.ID}},
-		}})
-		if err != nil {
-			return apiError(err)
-		}
-		for _, r := range out.Reservations {
-			for _, in := range r.Instances {
-				if st := in.State.Name; st != types.InstanceStateNameTerminated && st != types.InstanceStateNameShuttingDown {
-					inst = &in
-				}
-			}
+		if inst, err = c.findLaunch(ctx, op.ID); err != nil {
+			return err
 		}
 		if inst == nil {
 			return sdk.ErrNotFound
 		}
-		// It may still be pending: wait for it as the create would have.
-		if inst, err = c.waitInstance(ctx, aws.ToString(inst.InstanceId), types.InstanceStateNameRunning); err != nil {
-			return err
-		}
-	} else {
-		if inst, err = c.describeInstance(ctx, d.ID()); err != nil {
-			return err
-		}
-		if inst == nil || inst.State.Name == types.InstanceStateNameTerminated || inst.State.Name == types.InstanceStateNameShuttingDown {
-			return sdk.ErrNotFound
-		}
+	} else if inst, err = c.liveInstance(ctx, d.ID()); err != nil {
+		return err
 	}
 	return fillInstance(ctx, c, d, inst)
 }
 
 // fillInstance sets every attribute of d from the instance as EC2 describes it.
 func fillInstance(ctx context.Context, c *client, d *sdk.Data, inst *types.Instance) error {
+	o, err := c.observe(ctx, inst)
+	if err != nil {
+		return err
+	}
 	id := aws.ToString(inst.InstanceId)
 	d.SetID(id)
 	d.Set("ami", aws.ToString(inst.ImageId))
 	d.Set("instance_type", string(inst.InstanceType))
 	d.Set("subnet_id", aws.ToString(inst.SubnetId))
 	d.Set("key_name", orNil(aws.ToString(inst.KeyName)))
-	groups := []any{}
-	for _, g := range inst.SecurityGroups {
-		groups = append(groups, aws.ToString(g.GroupId))
-	}
-	// Keep the configured order when the set is the same, so a reordering is not a change.
-	if old := d.List("vpc_security_group_ids"); sameSet(old, groups) {
-		groups = old
-	}
-	d.Set("vpc_security_group_ids", groups)
+	d.Set("vpc_security_group_ids", groupIDs(inst, d.List("vpc_security_group_ids")))
 	d.Set("tags", tagMap(inst.Tags))
 	d.Set("arn", c.arn(ownerOf(inst), "instance", id))
 	d.Set("instance_state", string(inst.State.Name))
@@ -246,60 +134,14 @@ func fillInstance(ctx context.Context, c *client, d *sdk.Data, inst *types.Insta
 	d.Set("public_ip", orNil(aws.ToString(inst.PublicIpAddress)))
 	d.Set("private_dns", aws.ToString(inst.PrivateDnsName))
 	d.Set("public_dns", orNil(aws.ToString(inst.PublicDnsName)))
-
-	attr, err := c.ec2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: inst.InstanceId, Attribute: types.InstanceAttributeNameUserData})
-	if err != nil {
-		return apiError(err)
-	}
-	var ud string
-	if attr.UserData != nil && attr.UserData.Value != nil {
-		b, err := base64.StdEncoding.DecodeString(aws.ToString(attr.UserData.Value))
-		if err != nil {
-			return fmt.Errorf("user data of %s: %w", id, err)
-		}
-		ud = string(b)
-	}
-	d.Set("user_data", orNil(ud))
-
+	d.Set("user_data", orNil(o.userData))
 	d.Set("root_volume_id", nil)
-	for _, bd := range inst.BlockDeviceMappings {
-		if aws.ToString(bd.DeviceName) != aws.ToString(inst.RootDeviceName) || bd.Ebs == nil {
-			continue
-		}
-		vid := aws.ToString(bd.Ebs.VolumeId)
-		d.Set("root_volume_id", vid)
-		vols, err := c.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{VolumeIds: []string{vid}})
-		if err != nil {
-			return apiError(err)
-		}
-		for _, v := range vols.Volumes {
-			d.Set("root_block_device", map[string]any{"volume_size": int(aws.ToInt32(v.Size)), "volume_type": string(v.VolumeType),
-				"delete_on_termination": aws.ToBool(bd.Ebs.DeleteOnTermination)})
-		}
+	if o.root != nil {
+		d.Set("root_volume_id", aws.ToString(o.root.VolumeId))
+		d.Set("root_block_device", map[string]any{"volume_size": int(aws.ToInt32(o.root.Size)), "volume_type": string(o.root.VolumeType),
+			"delete_on_termination": o.rootDeleteOnTermination})
 	}
 	return nil
-}
-
-// ownerOf is the account of an instance, from its network interfaces when EC2 gives them.
-func ownerOf(inst *types.Instance) string {
-	for _, ni := range inst.NetworkInterfaces {
-		if o := aws.ToString(ni.OwnerId); o != "" {
-			return o
-		}
-	}
-	return ""
-}
-
-func sameSet(a, b []any) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	return true
 }
 
 func updateInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
@@ -312,32 +154,19 @@ func updateInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		return err
 	}
 	if d.HasChange("vpc_security_group_ids") && d.List("vpc_security_group_ids") != nil {
-		var groups []string
-		for _, g := range d.List("vpc_security_group_ids") {
-			groups = append(groups, g.(string))
-		}
-		op.Progress(-1, "setting the security groups of %s", id)
-		if _, err := c.ec2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id), Groups: groups}); err != nil {
-			return apiError(err)
+		if err := c.setGroups(ctx, op, id, d.List("vpc_security_group_ids")); err != nil {
+			return err
 		}
 	}
-	if d.HasChange("instance_type") || d.HasChange("user_data") {
-		if err := c.whileStopped(ctx, op, id, func() error {
-			if d.HasChange("instance_type") {
-				op.Progress(-1, "changing the type of %s to %s", id, d.String("instance_type"))
-				if _, err := c.ec2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
-					InstanceType: &types.AttributeValue{Value: aws.String(d.String("instance_type"))}}); err != nil {
-					return sdk.AttrError("instance_type", apiError(err))
-				}
-			}
-			if d.HasChange("user_data") {
-				if _, err := c.ec2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(id),
-					UserData: &types.SecureBlobAttributeValue{Value: []byte(d.String("user_data"))}}); err != nil {
-					return sdk.AttrError("user_data", apiError(err))
-				}
-			}
-			return nil
-		}); err != nil {
+	var typ, ud *string
+	if d.HasChange("instance_type") {
+		typ = aws.String(d.String("instance_type"))
+	}
+	if d.HasChange("user_data") {
+		ud = aws.String(d.String("user_data"))
+	}
+	if typ != nil || ud != nil {
+		if err := c.reconfigure(ctx, op, id, typ, ud, "instance_type", "user_data"); err != nil {
 			return err
 		}
 	}
@@ -351,59 +180,12 @@ func updateInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	return fillInstance(ctx, c, d, inst)
 }
 
-// whileStopped runs change with the instance stopped, starting it again if it was running.
-func (c *client) whileStopped(ctx context.Context, op *sdk.Op, id string, change func() error) error {
-	inst, err := c.describeInstance(ctx, id)
-	if err != nil {
-		return err
-	}
-	if inst == nil {
-		return fmt.Errorf("instance %s not found", id)
-	}
-	wasRunning := inst.State.Name != types.InstanceStateNameStopped
-	if wasRunning {
-		if inst.State.Name == types.InstanceStateNamePending {
-			if _, err := c.waitInstance(ctx, id, types.InstanceStateNameRunning); err != nil {
-				return err
-			}
-		}
-		op.Progress(-1, "stopping %s", id)
-		if _, err := c.ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{id}}); err != nil {
-			return apiError(err)
-		}
-	}
-	if _, err := c.waitInstance(ctx, id, types.InstanceStateNameStopped); err != nil {
-		return err
-	}
-	if err := change(); err != nil {
-		return err
-	}
-	if !wasRunning {
-		return nil
-	}
-	op.Progress(-1, "starting %s", id)
-	if _, err := c.ec2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: []string{id}}); err != nil {
-		return apiError(err)
-	}
-	_, err = c.waitInstance(ctx, id, types.InstanceStateNameRunning)
-	return err
-}
-
 func deleteInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	c, err := clientOf(op)
 	if err != nil {
 		return err
 	}
-	id := d.ID()
-	op.Progress(-1, "terminating %s", id)
-	if _, err := c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}}); err != nil {
-		if notFound(err) {
-			return nil
-		}
-		return apiError(err)
-	}
-	_, err = c.waitInstance(ctx, id, types.InstanceStateNameTerminated)
-	return err
+	return c.terminate(ctx, op, d.ID())
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -14,13 +14,15 @@ import (
 
 func volumeResource() *sdk.Resource {
 	return &sdk.Resource{
-		Description: "An EBS volume. Its tags change in place; any other change replaces it.",
+		Description: "An EBS volume. A bigger size, a new type, IOPS or throughput change it in place (EBS modifies a " +
+			"volume at most once in six hours, and the file system on it is the server's to grow); a smaller size, " +
+			"another zone or encryption replace it.",
 		Attributes: map[string]*sdk.Attribute{
 			"availability_zone": {Type: sdk.String, Required: true, ForceNew: true, Description: "Zone of the volume, e.g. eu-west-1a; it attaches only to instances there."},
-			"size":              {Type: sdk.Number, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.Between(1, 16384)}, Description: "Size in GiB."},
-			"type":              {Type: sdk.String, Optional: true, ForceNew: true, Default: "gp3", Validators: []sdk.Validator{sdk.OneOf(volumeTypes...)}, Description: "EBS volume type."},
-			"iops":              {Type: sdk.Number, Optional: true, Computed: true, ForceNew: true, Description: "Provisioned IOPS (gp3, io1, io2)."},
-			"throughput":        {Type: sdk.Number, Optional: true, Computed: true, ForceNew: true, Description: "Throughput in MiB/s (gp3)."},
+			"size":              {Type: sdk.Number, Required: true, Validators: []sdk.Validator{sdk.Between(1, 16384)}, Description: "Size in GiB. It grows in place; a smaller size replaces the volume."},
+			"type":              {Type: sdk.String, Optional: true, Default: "gp3", Validators: []sdk.Validator{sdk.OneOf(volumeTypes...)}, Description: "EBS volume type; it changes in place."},
+			"iops":              {Type: sdk.Number, Optional: true, Computed: true, Description: "Provisioned IOPS (gp3, io1, io2)."},
+			"throughput":        {Type: sdk.Number, Optional: true, Computed: true, Description: "Throughput in MiB/s (gp3)."},
 			"encrypted":         {Type: sdk.Bool, Optional: true, ForceNew: true, Default: false, Description: "Encrypt the volume."},
 			"tags":              {Type: sdk.MapOf(sdk.String), Optional: true, Description: "Tags of the volume."},
 			"arn":               {Type: sdk.String, Computed: true, Description: "ARN of the volume."},
@@ -35,11 +37,35 @@ func volumeResource() *sdk.Resource {
 			if err := updateTags(ctx, c, d.ID(), d); err != nil {
 				return err
 			}
+			if d.HasChange("size") || d.HasChange("type") || d.HasChange("iops") || d.HasChange("throughput") {
+				var iops, throughput *int32
+				if d.HasChange("iops") && d.IsKnown("iops") && d.Get("iops") != nil {
+					iops = aws.Int32(int32(d.Int("iops")))
+				}
+				if d.HasChange("throughput") && d.IsKnown("throughput") && d.Get("throughput") != nil {
+					throughput = aws.Int32(int32(d.Int("throughput")))
+				}
+				if err := c.modifyVolume(ctx, op, d.ID(), d.Int("size"), d.String("type"), iops, throughput); err != nil {
+					return sdk.AttrError("size", err)
+				}
+			}
 			return readVolume(ctx, op, d)
 		},
 		Delete: deleteVolume,
 		Import: readVolume,
 		Plan: keepOnUpdate(func(_ context.Context, op *sdk.Op, d *sdk.Data) error {
+			if !d.IsNew() {
+				if old, ok := d.Old("size").(float64); ok && d.IsKnown("size") && d.Float("size") < old {
+					d.RequireReplace("size") // EBS never shrinks a volume
+				} else if d.HasChange("type") {
+					// A new type comes with its own default performance unless the configuration sets it.
+					for _, k := range []string{"iops", "throughput"} {
+						if !d.HasChange(k) {
+							d.SetUnknown(k)
+						}
+					}
+				}
+			}
 			c, ok := op.Client.(*client)
 			if !ok || !d.IsKnown("size") || !d.IsKnown("type") {
 				return nil
