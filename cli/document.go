@@ -129,8 +129,9 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 	if err != nil {
 		return nil, nil, err
 	}
+	servers := taskserv.NewServers(p.dir, sshOptions(p.ws.Settings.SSH()))
 	src := newProviderSource(cfgs, func(ctx context.Context, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
-		return p.launch(ctx, h, name, cfg)
+		return p.launchWith(ctx, h, servers, name, cfg)
 	}, p.secrets)
 	return h, src, nil
 }
@@ -138,12 +139,21 @@ func (p *project) openPlugins(cfgs map[string]plan.ProviderConfig) (*host.Host, 
 // launch starts the plugin behind the provider name through h: a provider, or for "taskserv:X" the
 // taskserv X behind the adapter that plans and applies its installs as resources.
 func (p *project) launch(ctx context.Context, h *host.Host, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
+	return p.launchWith(ctx, h, nil, name, cfg)
+}
+
+// launchWith is launch with the taskservs reaching servers through servers (shared SSH connections,
+// closed with the last taskserv); nil gives the taskserv its own.
+func (p *project) launchWith(ctx context.Context, h *host.Host, servers *taskserv.Servers, name string, cfg plan.ProviderConfig) (plugins.Provider, error) {
 	if ts, ok := taskserv.Name(name); ok {
 		t, err := h.Taskserv(ctx, ts, taskservSource(name, cfg), cfg.Version)
 		if err != nil {
 			return nil, err
 		}
-		return taskserv.NewProvider(t, taskserv.ServerExec(p.dir)), nil
+		if servers == nil {
+			servers = taskserv.NewServers(p.dir, sshOptions(p.ws.Settings.SSH()))
+		}
+		return servers.Provider(t), nil
 	}
 	return h.Provider(ctx, name, cfg.Source, cfg.Version)
 }

@@ -48,6 +48,14 @@ func (s *Settings) check() diag.Diagnostics {
 			}
 		}
 	}
+	if p := s.str("ssh.strict_host_key_checking"); !slices.Contains(HostKeyPolicies, p) {
+		bad("ssh.strict_host_key_checking", "must be one of %s, found %q", strings.Join(HostKeyPolicies, ", "), p)
+	}
+	for _, key := range []string{"ssh.connect_timeout", "ssh.boot_timeout"} {
+		if d, err := time.ParseDuration(s.str(key)); err != nil || d <= 0 {
+			bad(key, "must be a positive duration such as \"10s\" or \"3m\", found %q", s.str(key))
+		}
+	}
 	if a := s.str("orchestrator.address"); a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			bad("orchestrator.address", "must be host:port, found %q", a)

@@ -11,6 +11,7 @@ import (
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins/taskserv"
+	"github.com/provhq/prov/plugins/taskserv/sshexec"
 	"github.com/provhq/prov/sdk"
 )
 
@@ -22,7 +23,7 @@ func catalogue(t *testing.T) plan.Providers {
 		{Name: "docker", Versions: []string{"27"}, Conflicts: []string{"containerd"}, Install: noop},
 		{Name: "kubernetes", Versions: []string{"1.31"}, Dependencies: []string{"containerd"}, Install: noop},
 	} {
-		p := taskserv.NewProvider(sdk.NewTaskservServer(ts), taskserv.ServerExec(t.TempDir()))
+		p := taskserv.NewProvider(sdk.NewTaskservServer(ts), taskserv.NewServers(t.TempDir(), sshexec.Options{}).Exec)
 		t.Cleanup(func() { _ = p.Close() })
 		ps[taskserv.ProviderPrefix+ts.Name] = p
 	}

@@ -3,9 +3,10 @@
 // "taskserv:TS"; NewProvider turns a plugins.Taskserv into that provider, so the planner and the walker
 // handle an install like any other resource: Plan asks the taskserv what Install would do (through an
 // execution channel to the server), Apply installs or removes it, Read runs its health check. The
-// channel to a server is built from the server's state by an exec function; ServerExec is the one prov
-// uses, and reaches servers whose transport is "local" (the local provider's local_server). Order
-// applies what taskservs declare about each other (dependencies, conflicts) to the installs of a server.
+// channel to a server is built from the server's state by an exec function; Servers is the one prov
+// uses: local exec for the local provider's local_server, SSH (package sshexec) for every other server.
+// Order applies what taskservs declare about each other (dependencies, conflicts) to the installs of a
+// server.
 package taskserv
 
 import (
@@ -59,6 +60,9 @@ type provider struct {
 	mu      sync.Mutex
 	stopCtx context.Context // cancelled by Stop, then replaced for later operations
 	stop    context.CancelFunc
+
+	onClose   func() error // releases what the exec function holds (Servers.Provider)
+	closeOnce sync.Once
 }
 
 var _ plugins.Provider = (*provider)(nil)
@@ -455,7 +459,15 @@ func (p *provider) Close() error {
 	p.mu.Lock()
 	p.stop()
 	p.mu.Unlock()
-	return p.ts.Close()
+	err := p.ts.Close()
+	p.closeOnce.Do(func() {
+		if p.onClose != nil {
+			if cerr := p.onClose(); err == nil {
+				err = cerr
+			}
+		}
+	})
+	return err
 }
 
 func unhealthy(name, output string) diag.Diagnostic {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,6 +14,7 @@ import (
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/taskserv"
+	"github.com/provhq/prov/plugins/taskserv/sshexec"
 	"github.com/provhq/prov/plugins/taskservs/motd"
 	"github.com/provhq/prov/sdk"
 )
@@ -57,7 +57,7 @@ func TestLifecycle(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			ctx := context.Background()
 			base := t.TempDir()
-			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(motd.New())), taskserv.ServerExec(base))
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(motd.New())), taskserv.NewServers(base, sshexec.Options{}).Exec)
 			t.Cleanup(func() { _ = p.Close() })
 			if err := os.Mkdir(filepath.Join(base, "a"), 0o755); err != nil {
 				t.Fatal(err)
@@ -236,7 +236,7 @@ func TestProblems(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			ctx := context.Background()
-			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(failing())), taskserv.ServerExec(t.TempDir()))
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(failing())), taskserv.NewServers(t.TempDir(), sshexec.Options{}).Exec)
 			t.Cleanup(func() { _ = p.Close() })
 			flaky := func(extra map[string]any) map[string]any {
 				c := map[string]any{"name": "flaky", "server": srv}
@@ -319,27 +319,39 @@ func TestProblems(t *testing.T) {
 				}
 			})
 
-			t.Run("ssh server", func(t *testing.T) {
-				remote := map[string]any{"id": "srv-1", "hostname": "web-01", "transport": "ssh"}
-				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "server": remote}})
-				if err != nil {
-					t.Fatal(err)
+			t.Run("reaching the server", func(t *testing.T) {
+				kh := sshexec.Options{KnownHosts: filepath.Join(t.TempDir(), "known_hosts")}
+				tests := []struct {
+					name   string
+					opts   sshexec.Options
+					server map[string]any
+					want   []string
+				}{
+					{"unknown transport", kh, map[string]any{"id": "srv-1", "hostname": "web-01", "transport": "telnet"},
+						[]string{`error server: server "web-01" is reached by "telnet", which prov does not know: taskservs reach servers by "ssh" or "local"`}},
+					{"no address", kh, map[string]any{"id": "srv-1", "hostname": "web-01", "transport": "ssh"},
+						[]string{`error server: server "web-01" has no address to reach it over SSH: its state has no ipv4, public_ip or address`}},
+					{"bad port", kh, map[string]any{"id": "srv-1", "hostname": "web-01", "ipv4": "10.0.0.1", "port": 70000.0},
+						[]string{`error server: server "web-01": port 70000 is out of range`}},
+					{"relative root", kh, map[string]any{"id": "srv-1", "hostname": "web-01", "ipv4": "10.0.0.1", "root": "srv"},
+						[]string{`error server: server "web-01": root "srv" must be an absolute path on the server`}},
+					{"bad ssh settings", sshexec.Options{KnownHosts: "kh", StrictHostKeyChecking: "off"},
+						map[string]any{"id": value.Unknown, "hostname": "web-02", "ipv4": value.Unknown},
+						[]string{`error server: ssh settings: strict_host_key_checking: want "yes" or "accept-new", not "off"`}},
+					{"not made yet", kh, map[string]any{"id": value.Unknown, "hostname": "web-02", "ipv4": value.Unknown}, nil},
 				}
-				got := errorsOf(resp.Diagnostics)
-				if len(got) != 1 || !strings.Contains(got[0], `error server: server "web-01" is reached by ssh, which is not supported yet`) {
-					t.Errorf("diagnostics = %q", got)
-				}
-			})
-
-			t.Run("ssh server not made yet", func(t *testing.T) {
-				pending := map[string]any{"id": value.Unknown, "hostname": "web-02", "ipv4": value.Unknown}
-				resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "server": pending}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := errorsOf(resp.Diagnostics)
-				if len(got) != 1 || !strings.Contains(got[0], `error server: server "web-02" is reached by ssh, which is not supported yet`) {
-					t.Errorf("diagnostics = %q", got)
+				for _, tc := range tests {
+					t.Run(tc.name, func(t *testing.T) {
+						p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(failing())), taskserv.NewServers(t.TempDir(), tc.opts).Exec)
+						t.Cleanup(func() { _ = p.Close() })
+						resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: map[string]any{"name": "flaky", "server": tc.server}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if diff := cmp.Diff(tc.want, errorsOf(resp.Diagnostics)); diff != "" {
+							t.Errorf("diagnostics (-want +got):\n%s", diff)
+						}
+					})
 				}
 			})
 
@@ -401,7 +413,7 @@ func TestStop(t *testing.T) {
 					<-ctx.Done()
 					return ctx.Err()
 				}}
-			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(slow)), taskserv.ServerExec(t.TempDir()))
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(slow)), taskserv.NewServers(t.TempDir(), sshexec.Options{}).Exec)
 			t.Cleanup(func() { _ = p.Close() })
 			cfg := map[string]any{"name": "slow", "server": server("/")}
 			type result struct {
