@@ -321,12 +321,15 @@ func TestHardCancel(t *testing.T) {
 	}
 }
 
+// b's value comes from a's id, unknown at plan time: once a exists, b is planned again and the
+// provider's answer must agree with every value the saved plan knew.
 func TestInconsistentPlan(t *testing.T) {
 	f := newFixture(t)
 	prior := f.read()
-	c := create("a", cfg("a", "value", "y"))
-	c.After = map[string]any{"name": "a", "value": "x", "id": value.Unknown, "ip": value.Unknown}
-	res, err := f.engine.Apply(context.Background(), mkPlan(prior, c), prior)
+	a := create("a", cfg("a"))
+	b := create("b", cfg("b", "value", "${a.id}"), "a")
+	b.After = map[string]any{"name": "b", "value": "x", "id": value.Unknown, "ip": value.Unknown}
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, a, b), prior)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,11 +337,46 @@ func TestInconsistentPlan(t *testing.T) {
 		t.Fatalf("failures = %+v, want one", res.Failures)
 	}
 	d := res.Failures[0].Diagnostics[0]
-	if d.Summary != "provider produced an inconsistent plan" || d.Path != "value" || d.Address != "a" {
+	if d.Summary != "provider produced an inconsistent plan" || d.Path != "value" || d.Address != "b" {
 		t.Errorf("diagnostic = %+v", d)
 	}
-	if f.fake.Calls("Apply") != 0 {
-		t.Errorf("Apply called despite the inconsistent plan")
+	if got := f.fake.Calls("Apply"); got != 1 {
+		t.Errorf("Apply called %d times, want once (for a only)", got)
+	}
+}
+
+// A saved plan that knew everything is applied as planned, without asking the provider again; a
+// change whose configuration takes a value computed during the walk is planned again.
+func TestReplanOnlyWhatChanged(t *testing.T) {
+	f := newFixture(t)
+	prior := f.read()
+	// planned plans c as the planner would: from its configuration with references resolved against
+	// the planned values of its dependencies (asConfig), keeping the references in c.Config.
+	planned := func(c *plan.Change, asPlanned map[string]any) *plan.Change {
+		pr, err := f.fake.Plan(context.Background(), plugins.PlanRequest{Type: "fake_thing", Config: asPlanned})
+		if err != nil || pr.Diagnostics.HasErrors() {
+			t.Fatalf("plan %s: %v %v", c.Addr, err, pr.Diagnostics)
+		}
+		c.After = pr.Planned
+		return c
+	}
+	a := planned(create("a", cfg("a", "value", "v")), cfg("a", "value", "v"))
+	b := planned(create("b", cfg("b", "value", "${a.value}"), "a"), cfg("b", "value", "v")) // known at plan time
+	c := planned(create("c", cfg("c", "value", "${a.id}"), "a"), map[string]any{"name": "c", "value": value.Unknown})
+	before := f.fake.Calls("Plan")
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, a, b, c), prior)
+	if err != nil || len(res.Failures) > 0 {
+		t.Fatalf("apply: %v %+v", err, res.Failures)
+	}
+	if got := f.fake.Calls("Plan") - before; got != 1 {
+		t.Errorf("provider Plan called %d times during the apply, want 1 (for c)", got)
+	}
+	if got := f.fake.Calls("Apply"); got != 3 {
+		t.Errorf("Apply called %d times, want 3", got)
+	}
+	st := f.read()
+	if got, want := st.Resources["c"].Attributes.(map[string]any)["value"], st.Resources["a"].Attributes.(map[string]any)["id"]; got != want {
+		t.Errorf("c.value = %v, want a's id %v", got, want)
 	}
 }
 

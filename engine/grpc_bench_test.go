@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"github.com/provhq/prov/internal/document"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,4 +57,62 @@ func BenchmarkApplyLocalDataGRPC(b *testing.B) {
 			b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "ops/s")
 		})
 	}
+}
+
+// BenchmarkWideApplyGRPC is bench/concurrency's shape in one process, for profiling both sides of the
+// gRPC connection at once: n independent local_data creates planned by plan.Make, each delayed by the
+// local provider's injected latency, applied at parallelism 1000. The ideal time is ⌈n ÷ 1000⌉ ×
+// latency; what exceeds it is the CPU prov and the plugin spend per operation.
+func BenchmarkWideApplyGRPC(b *testing.B) {
+	const n, parallelism, latency = 10000, 1000, 100 * time.Millisecond
+	b.Setenv(local.EnvFaultInjection, "1")
+	h := plugintest.New(b, local.New(), map[string]any{"fault_injection": map[string]any{"latency_ms": latency.Milliseconds()}})
+	res := make(map[string]any, n)
+	for i := range n {
+		res[fmt.Sprintf("data.r%05d", i)] = map[string]any{"type": "local_data", "provider": "local", "config": map[string]any{"input": i}}
+	}
+	data, err := json.Marshal(map[string]any{"prov": "1", "providers": map[string]any{"local": map[string]any{"source": "builtin/local"}}, "resources": res})
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, ds := document.Parse(data, "main.json", nil)
+	if ds.HasErrors() {
+		b.Fatal(ds)
+	}
+	providers := plan.Providers{"local": h.Client()}
+	var total, cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		backend := statelocal.New(b.TempDir(), statelocal.Options{})
+		prior, err := backend.Read(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, ds := plan.Make(context.Background(), doc, prior, providers, plan.Options{Parallelism: parallelism})
+		if ds.HasErrors() {
+			b.Fatal(ds)
+		}
+		p.Parallelism = parallelism
+		e := &engine.Engine{Providers: providers, Backend: backend}
+		b.StartTimer()
+		start, cpuStart := time.Now(), cpuTime(b)
+		out, err := e.Apply(context.Background(), p, prior)
+		total, cpu = total+time.Since(start), cpu+cpuTime(b)-cpuStart
+		if err != nil || out.Added != n {
+			b.Fatalf("apply: %v, added %d, failures %v", err, out.Added, out.Failures)
+		}
+	}
+	ideal := time.Duration((n+parallelism-1)/parallelism) * latency
+	b.ReportMetric(ideal.Seconds()*float64(b.N)/total.Seconds(), "efficiency")
+	// CPU per operation, host and plugin together, is what the efficiency on a loaded machine hides.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/op")
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -148,9 +148,15 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 			prior = rd.New
 		}
 	}
-	pr, pds, replace := r.replan(n, phase, prior, sent)
-	if ds = append(ds, pds...); ds.HasErrors() || replace {
-		return ds, replace
+	var pr *plugins.PlanResponse
+	if inDoubt == nil && r.planHolds(n, phase, prior, stored, secretPaths) {
+		pr = &plugins.PlanResponse{Planned: c.After, Sensitive: c.AfterSensitive}
+	} else {
+		var pds diag.Diagnostics
+		pr, pds, replace = r.replan(n, phase, prior, sent)
+		if ds = append(ds, pds...); ds.HasErrors() || replace {
+			return ds, replace
+		}
 	}
 	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: cur}); err != nil {
 		return append(ds, diag.Errorf("", "journal: %v", err)), false
@@ -224,6 +230,43 @@ func (r *run) replan(n *node, phase string, prior, sent any) (pr *plugins.PlanRe
 		}
 	}
 	return pr, ds, false
+}
+
+// planHolds reports whether the saved plan's planned value is still the provider's answer, so the
+// re-plan can be skipped: the provider would be asked the very question it answered at plan time. That
+// is the case in an apply when the phase starts from the prior the plan was made from (nothing for a
+// create, the planned-from attributes for an update or read), the configuration resolves now to what it
+// resolved to against the planned values of its dependencies, and no secret is involved (secrets are
+// resolved afresh and may have been rotated). It halves the provider calls of an apply whose
+// configurations were known at plan time, the common case; anything computed by a dependency during
+// the walk still goes through replan and its consistency check.
+func (r *run) planHolds(n *node, phase string, prior, stored any, secretPaths []value.Path) bool {
+	c := n.c
+	if r.mode != ModeApply || len(secretPaths) > 0 || value.IsUnknown(c.After) {
+		return false
+	}
+	switch phase {
+	case "create":
+		if c.Action != plan.Create {
+			return false // a replacement was planned from the old object's attributes
+		}
+	case "update", "read":
+		if !value.Equal(prior, c.Before) {
+			return false
+		}
+	default:
+		return false
+	}
+	atPlan, ds := document.Resolve(c.Config, r.planned)
+	return !ds.HasErrors() && value.Equal(atPlan, stored)
+}
+
+// planned gives Resolve the planned value of a dependency, as the planner resolved references.
+func (r *run) planned(addr string) (any, bool) {
+	if c, ok := r.plan.Changes[addr]; ok {
+		return c.After, true
+	}
+	return nil, false
 }
 
 // precheck plans the create of a delete-then-create before its delete, so that a plan that no longer
