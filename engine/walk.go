@@ -161,6 +161,10 @@ func (r *run) walk(ctx context.Context) *Result {
 	queues := make([][]int32, len(r.provs)) // ready nodes per provider, FIFO from heads
 	heads := make([]int, len(r.provs))
 	busy := make([]int, len(r.provs)) // operations in flight per provider
+	// Workers outlive their node and take the next one when idle: a goroutine per node would grow a
+	// fresh stack to the depth of a gRPC call every time, a tenth of the walk's CPU at high parallelism.
+	work := make(chan int32)
+	defer close(work)
 	var trivial []int32
 	inflight, running, next := 0, 0, 0
 	stopped, stopReason := false, ""
@@ -218,7 +222,11 @@ func (r *run) walk(ctx context.Context) *Result {
 				heads[p]++
 				inflight, running, busy[p] = inflight+1, running+1, busy[p]+1
 				next, started = p+1, true
-				go r.execute(i, events)
+				select {
+				case work <- i: // an idle worker takes it
+				default:
+					go r.worker(i, work, events)
+				}
 				break
 			}
 			if !started {
@@ -338,7 +346,14 @@ func listDiag(addr, summary string, addrs []string) diag.Diagnostic {
 	return diag.Diagnostic{Severity: diag.Warning, Summary: summary, Detail: detail, Address: addr}
 }
 
-// execute runs node i on its own goroutine and reports to the scheduler.
+// worker executes node i, then whatever node the scheduler hands it on work, until work is closed.
+func (r *run) worker(i int32, work <-chan int32, events chan<- event) {
+	for ok := true; ok; i, ok = <-work {
+		r.execute(i, events)
+	}
+}
+
+// execute runs node i and reports to the scheduler.
 func (r *run) execute(i int32, events chan<- event) {
 	n := &r.nodes[i]
 	start := time.Now()
