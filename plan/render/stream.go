@@ -75,10 +75,20 @@ func (h Hook) WithID(attrs any) Hook {
 // for concurrent use; a line is never interleaved with another. The first write error stops the stream
 // and is kept for Err.
 type Stream struct {
-	mu  sync.Mutex
 	w   io.Writer
 	now func() time.Time
-	err error
+
+	// Lines are written in groups: whoever finds no write in progress writes every line queued so far
+	// in one call, and the others wait for it. At thousands of events a second that is a fraction of
+	// the system calls, and every emit still returns only once its line is written.
+	mu      sync.Mutex
+	wrote   sync.Cond // signalled when a group write ends
+	queue   []byte    // lines not yet being written
+	spare   []byte    // the buffer of the last group, reused
+	queued  uint64    // lines queued since the start
+	written uint64    // lines written (or dropped after an error)
+	writing bool
+	err     error
 }
 
 // NewStream returns a Stream writing to w. now is the clock for @timestamp; nil means time.Now.
@@ -86,7 +96,9 @@ func NewStream(w io.Writer, now func() time.Time) *Stream {
 	if now == nil {
 		now = time.Now
 	}
-	return &Stream{w: w, now: now}
+	s := &Stream{w: w, now: now}
+	s.wrote.L = &s.mu
+	return s
 }
 
 // Err returns the first error writing the stream, if any.
@@ -99,11 +111,6 @@ func (s *Stream) Err() error {
 const timestampLayout = "2006-01-02T15:04:05.000000Z07:00"
 
 func (s *Stream) emit(level, typ, msg string, fields map[string]any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return
-	}
 	ev := make(map[string]any, len(fields)+5)
 	maps.Copy(ev, fields)
 	ev["@level"] = level
@@ -111,13 +118,39 @@ func (s *Stream) emit(level, typ, msg string, fields map[string]any) {
 	ev["@module"] = "prov.ui"
 	ev["@timestamp"] = s.now().Format(timestampLayout)
 	ev["type"] = typ
+	s.write(typ, ev)
+}
+
+// write encodes ev as one line and writes it. The encoding is done outside the lock.
+func (s *Stream) write(typ string, ev any) {
 	b, err := json.Marshal(ev)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return
+	}
 	if err != nil {
 		s.err = fmt.Errorf("render: event %s: %w", typ, err)
 		return
 	}
-	if _, err := s.w.Write(append(b, '\n')); err != nil {
-		s.err = fmt.Errorf("render: write event %s: %w", typ, err)
+	s.queue = append(append(s.queue, b...), '\n')
+	s.queued++
+	mine := s.queued
+	for s.written < mine {
+		if s.writing {
+			s.wrote.Wait()
+			continue
+		}
+		group, upTo := s.queue, s.queued
+		s.queue, s.writing = s.spare[:0], true
+		s.mu.Unlock()
+		_, err := s.w.Write(group)
+		s.mu.Lock()
+		s.spare, s.written, s.writing = group, upTo, false
+		if err != nil && s.err == nil {
+			s.err = fmt.Errorf("render: write event %s: %w", typ, err)
+		}
+		s.wrote.Broadcast()
 	}
 }
 
@@ -184,7 +217,7 @@ func (s *Stream) ChangeSummary(op Operation, sum plan.Summary) {
 // ApplyStart writes that an operation began.
 func (s *Stream) ApplyStart(h Hook) {
 	msg := h.Addr + ": " + verbs(h.Action).ing + "..." + idSuffix(h, "")
-	s.emit("info", "apply_start", msg, map[string]any{"hook": hookEvent(h, false)})
+	s.emitHook("info", "apply_start", msg, h, false)
 }
 
 // ApplyProgress writes that an operation is still running.
@@ -193,19 +226,19 @@ func (s *Stream) ApplyProgress(h Hook) {
 	if h.Message != "" {
 		msg += " " + h.Message
 	}
-	s.emit("info", "apply_progress", msg, map[string]any{"hook": hookEvent(h, true)})
+	s.emitHook("info", "apply_progress", msg, h, true)
 }
 
 // ApplyComplete writes that an operation succeeded.
 func (s *Stream) ApplyComplete(h Hook) {
 	msg := h.Addr + ": " + verbs(h.Action).done + " complete after " + elapsed(h) + idSuffix(h, "")
-	s.emit("info", "apply_complete", msg, map[string]any{"hook": hookEvent(h, true)})
+	s.emitHook("info", "apply_complete", msg, h, true)
 }
 
 // ApplyErrored writes that an operation failed; the reason follows as a diagnostic event.
 func (s *Stream) ApplyErrored(h Hook) {
 	msg := h.Addr + ": " + verbs(h.Action).done + " errored after " + elapsed(h)
-	s.emit("error", "apply_errored", msg, map[string]any{"hook": hookEvent(h, true)})
+	s.emitHook("error", "apply_errored", msg, h, true)
 }
 
 // RefreshStart writes that prov began reading the current state of an object.
@@ -283,21 +316,52 @@ func resourceEvent(addr, typ string) map[string]any {
 	}
 }
 
-func hookEvent(h Hook, withElapsed bool) map[string]any {
-	ev := map[string]any{"resource": resourceEvent(h.Addr, h.Type), "action": streamAction(h.Action)}
+// emitHook writes an apply event. These are the stream's bulk (two or more per operation), so they
+// are typed rather than maps: the fields are in the order a map's sorted keys would give, and the
+// bytes are the same.
+func (s *Stream) emitHook(level, typ, msg string, h Hook, withElapsed bool) {
+	provider, _, _ := strings.Cut(h.Type, "_")
+	ev := hookLine{Level: level, Message: msg, Module: "prov.ui", Timestamp: s.now().Format(timestampLayout), Type: typ,
+		Hook: hookJSON{Action: streamAction(h.Action), Message: h.Message, Percent: max(h.Percent, 0),
+			Resource: resourceJSON{Addr: h.Addr, ImpliedProvider: provider, Resource: h.Addr, ResourceName: name(h.Addr), ResourceType: h.Type}}}
 	if h.IDKey != "" {
-		ev["id_key"], ev["id_value"] = h.IDKey, h.IDValue
+		ev.Hook.IDKey, ev.Hook.IDValue = &h.IDKey, &h.IDValue
 	}
 	if withElapsed {
-		ev["elapsed_seconds"] = int(h.Elapsed / time.Second)
+		secs := int(h.Elapsed / time.Second)
+		ev.Hook.Elapsed = &secs
 	}
-	if h.Message != "" {
-		ev["message"] = h.Message
-	}
-	if h.Percent > 0 {
-		ev["percent"] = h.Percent
-	}
-	return ev
+	s.write(typ, ev)
+}
+
+type hookLine struct {
+	Level     string   `json:"@level"`
+	Message   string   `json:"@message"`
+	Module    string   `json:"@module"`
+	Timestamp string   `json:"@timestamp"`
+	Hook      hookJSON `json:"hook"`
+	Type      string   `json:"type"`
+}
+
+type hookJSON struct {
+	Action   string       `json:"action"`
+	Elapsed  *int         `json:"elapsed_seconds,omitempty"`
+	IDKey    *string      `json:"id_key,omitempty"`
+	IDValue  *string      `json:"id_value,omitempty"`
+	Message  string       `json:"message,omitempty"`
+	Percent  int          `json:"percent,omitempty"`
+	Resource resourceJSON `json:"resource"`
+}
+
+// resourceJSON is resourceEvent as a struct.
+type resourceJSON struct {
+	Addr            string `json:"addr"`
+	ImpliedProvider string `json:"implied_provider"`
+	Module          string `json:"module"`
+	Resource        string `json:"resource"`
+	ResourceKey     any    `json:"resource_key"`
+	ResourceName    string `json:"resource_name"`
+	ResourceType    string `json:"resource_type"`
 }
 
 func refreshEvent(h Hook) map[string]any {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,5 +124,51 @@ func TestStreamError(t *testing.T) {
 	}
 	if diff := cmp.Diff(1, w.n); diff != "" {
 		t.Errorf("writes after the error (-want +got):\n%s", diff)
+	}
+}
+
+// gateWriter holds its first write until released, counting writes.
+type gateWriter struct {
+	buf     bytes.Buffer
+	writes  int
+	started chan struct{}
+	release chan struct{}
+}
+
+func (g *gateWriter) Write(b []byte) (int, error) {
+	if g.writes++; g.writes == 1 {
+		close(g.started)
+		<-g.release
+	}
+	return g.buf.Write(b)
+}
+
+// TestStreamGroupsWrites checks that events emitted while a write is in progress go out together in
+// the next write, in order, and that each emit returns only once its line is written.
+func TestStreamGroupsWrites(t *testing.T) {
+	g := &gateWriter{started: make(chan struct{}), release: make(chan struct{})}
+	s := NewStream(g, fakeClock())
+	first := make(chan struct{})
+	go func() { s.Log("first"); close(first) }()
+	<-g.started
+	const waiting = 50
+	var wg sync.WaitGroup
+	returned := make(chan int, waiting)
+	for i := range waiting {
+		wg.Go(func() { s.Log(fmt.Sprint("queued ", i)); returned <- i })
+	}
+	time.Sleep(50 * time.Millisecond) // let them queue behind the held write
+	if len(returned) > 0 {
+		t.Fatalf("%d emits returned before their line was written", len(returned))
+	}
+	close(g.release)
+	wg.Wait()
+	<-first
+	lines := strings.Count(g.buf.String(), "\n")
+	if diff := cmp.Diff(waiting+1, lines); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	if g.writes != 2 {
+		t.Errorf("%d writes for %d events, want 2 (the held one and one group)", g.writes, waiting+1)
 	}
 }
