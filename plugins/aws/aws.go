@@ -1,6 +1,7 @@
-// Package aws is prov's first-party "aws" provider, built with the sdk package on aws-sdk-go-v2: EC2
-// instances (aws_instance, the "aws" server), key pairs, security groups with their rules, and EBS
-// volumes with their attachments.
+// Package aws is prov's first-party "aws" provider, built with the sdk package on aws-sdk-go-v2: the
+// portable server of the servers section (aws_server), EC2 instances (aws_instance), key pairs,
+// security groups with their rules, and EBS volumes with their attachments. aws_server and
+// aws_instance share one implementation of an instance's life (launch.go).
 //
 // Credentials and region come from the SDK's standard chain (environment, shared config and credentials
 // files, profiles, SSO, instance roles); the provider configuration may name a region and a profile and
@@ -38,8 +39,16 @@ const Version = "0.1.0"
 // outcome is in doubt can be found again.
 const OperationTag = "prov:operation-id"
 
-const description = `Amazon EC2: instances (aws_instance), key pairs, security groups with their rules, and EBS volumes
-with their attachments, through aws-sdk-go-v2.
+const description = `Amazon EC2: servers written with prov's portable fields (aws_server, what servers.NAME becomes), instances
+(aws_instance), key pairs, security groups with their rules, and EBS volumes with their attachments, through
+aws-sdk-go-v2.
+
+An aws_server takes the plans, zones, images and storage tiers a server has on other providers: a portable
+size (small, medium, large, xlarge) or an UpCloud plan (2xCPU-4GB) becomes the instance type of like CPU and
+memory, an UpCloud template title the matching Ubuntu or Debian AMI, maxiops and hdd the gp3 and st1
+volume types. Its first SSH key becomes a key pair made and deleted with it, cloud-init installs the other
+keys and makes a login user other than the image's, and its state has what taskservs need to reach it over
+SSH: hostname, ipv4, address (ipv4, else the private address) and user.
 
 Credentials and region come from the SDK's standard chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE and the shared config and credentials files, SSO, or an instance role. ` + "`endpoint`" + ` (or the
@@ -48,7 +57,11 @@ SDK's AWS_ENDPOINT_URL_EC2) points the provider at another EC2 endpoint, such as
 An instance is launched with the operation id as its ClientToken, and key pairs, security groups and
 volumes are tagged ` + "`prov:operation-id`" + `: an apply that died mid-create finds its object with
 ` + "`prov apply -resume`" + ` instead of making a second one. Plans estimate each resource's monthly cost
-from a dated on-demand price table.`
+from a dated on-demand price table (` + "`go run ./plugins/aws/refreshprices`" + ` rewrites it from the AWS Price List API).
+
+A bigger EBS volume (aws_ebs_volume.size, a server's storage[].size_gb) grows in place with ModifyVolume;
+EBS never shrinks one, so a smaller size replaces it. EBS modifies a volume at most once in six hours, and
+the file system on a grown volume is the server's to grow (cloud-init's growpart does the root one at boot).`
 
 // New returns the aws provider's declaration; sdk.ServeProvider or sdk.NewProviderServer runs it.
 func New() *sdk.Provider {
@@ -74,6 +87,7 @@ func New() *sdk.Provider {
 		Capabilities: []string{"read_by_operation_id", "cost_estimate"},
 		Resources: map[string]*sdk.Resource{
 			"aws_instance":          instanceResource(),
+			"aws_server":            serverResource(),
 			"aws_key_pair":          keyPairResource(),
 			"aws_security_group":    securityGroupResource(),
 			"aws_ebs_volume":        volumeResource(),

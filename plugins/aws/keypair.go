@@ -65,26 +65,34 @@ func createKeyPair(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		return err
 	}
 	name := d.String("key_name")
-	var own []string
-	if f := strings.Fields(d.String("public_key")); len(f) > 2 {
-		own = []string{commentTag, strings.Join(f[2:], " ")}
+	if err := c.importKey(ctx, name, d.String("public_key"), d.StringMap("tags"), op.ID); err != nil {
+		return sdk.AttrError("key_name", err)
 	}
-	_, err = c.ec2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(d.String("public_key")),
-		TagSpecifications: tagSpec(types.ResourceTypeKeyPair, d.StringMap("tags"), op.ID, own...)})
+	d.SetID(name)
+	return readKeyPair(ctx, op, d)
+}
+
+// importKey imports publicKey as key pair name, tagged with tags, operation opID and prov's own tags
+// (key, value pairs). A retried import
+// whose first attempt got through finds its own key (tagged with this operation); anybody else's key of
+// that name is a conflict.
+func (c *client) importKey(ctx context.Context, name, publicKey string, tags map[string]string, opID string, own ...string) error {
+	if f := strings.Fields(publicKey); len(f) > 2 {
+		own = append(own, commentTag, strings.Join(f[2:], " "))
+	}
+	_, err := c.ec2.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(name), PublicKeyMaterial: []byte(publicKey),
+		TagSpecifications: tagSpec(types.ResourceTypeKeyPair, tags, opID, own...)})
 	if errorCode(err) == "InvalidKeyPair.Duplicate" {
-		// A retried create whose first attempt got through finds its own key (tagged with this
-		// operation); anybody else's key of that name is a conflict.
 		k, derr := c.describeKeyPair(ctx, name)
-		if derr != nil || k == nil || tagValue(k.Tags, OperationTag) != op.ID {
-			return sdk.AttrError("key_name", apiError(err))
+		if derr != nil || k == nil || tagValue(k.Tags, OperationTag) != opID {
+			return apiError(err)
 		}
-		err = nil
+		return nil
 	}
 	if err != nil {
 		return apiError(err)
 	}
-	d.SetID(name)
-	return readKeyPair(ctx, op, d)
+	return nil
 }
 
 func (c *client) describeKeyPair(ctx context.Context, name string) (*types.KeyPairInfo, error) {

@@ -48,12 +48,28 @@ func (t *priceTable) volumeGBMonth(region, typ string) (float64, bool) {
 // volume type rootType in region, from the price table; ok is false when the table lacks the type
 // or the region.
 func MonthlyCost(region, instanceType string, rootGB float64, rootType string) (usd float64, ok bool) {
+	return ServerMonthlyCost(region, instanceType, []Disk{{SizeGB: rootGB, Type: rootType}})
+}
+
+// Disk is an EBS volume's size and type, for ServerMonthlyCost.
+type Disk struct {
+	SizeGB float64
+	Type   string
+}
+
+// ServerMonthlyCost estimates the monthly cost in USD of an instance type with the EBS volumes disks
+// in region, from the price table; ok is false when the table lacks the type or the region.
+func ServerMonthlyCost(region, instanceType string, disks []Disk) (usd float64, ok bool) {
 	h, ok := prices.instanceHourly(region, instanceType)
 	if !ok {
 		return 0, false
 	}
-	gb, _ := prices.volumeGBMonth(region, rootType)
-	return h*prices.HoursPerMonth + gb*rootGB, true
+	usd = h * prices.HoursPerMonth
+	for _, d := range disks {
+		gb, _ := prices.volumeGBMonth(region, d.Type)
+		usd += gb * d.SizeGB
+	}
+	return usd, true
 }
 
 // PricesAsOf is the date of the price table.

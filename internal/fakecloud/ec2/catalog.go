@@ -163,6 +163,7 @@ var instanceTypes = map[string]string{
 	"t3.nano": "x86_64", "t3.micro": "x86_64", "t3.small": "x86_64", "t3.medium": "x86_64", "t3.large": "x86_64", "t3.xlarge": "x86_64",
 	"t3a.micro": "x86_64", "t3a.small": "x86_64", "t3a.medium": "x86_64",
 	"t4g.nano": "arm64", "t4g.micro": "arm64", "t4g.small": "arm64", "t4g.medium": "arm64", "t4g.large": "arm64",
+	"c5.large": "x86_64", "c5.xlarge": "x86_64", "m5.large": "x86_64", "m5.xlarge": "x86_64", "m5.2xlarge": "x86_64",
 	"m6i.large": "x86_64", "m6i.xlarge": "x86_64", "m7i.large": "x86_64", "m7i.xlarge": "x86_64", "m7g.large": "arm64",
 	"c6i.large": "x86_64", "c7i.large": "x86_64", "c7g.large": "arm64", "r6i.large": "x86_64", "r7i.large": "x86_64",
 }

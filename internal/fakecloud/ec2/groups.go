@@ -482,3 +482,10 @@ func (s *Server) deleteKeyPair(p params) (responder, error) {
 	}
 	return resp, nil
 }
+
+// KeyPairs returns the names of the fake's key pairs, sorted.
+func (s *Server) KeyPairs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.keys))
+}
