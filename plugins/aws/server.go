@@ -353,7 +353,9 @@ func resolveImage(ctx context.Context, c *client, image, typ string) (ami, user 
 	if len(out.Images) == 0 {
 		return "", "", sdk.AttrErrorf("image", "no %s image named %q in %s among Canonical's, Debian's, Amazon's and your own", arch, image, c.region)
 	}
-	newest := slices.MaxFunc(out.Images, func(a, b types.Image) int { return strings.Compare(aws.ToString(a.CreationDate), aws.ToString(b.CreationDate)) })
+	newest := slices.MaxFunc(out.Images, func(a, b types.Image) int {
+		return strings.Compare(aws.ToString(a.CreationDate), aws.ToString(b.CreationDate))
+	})
 	return aws.ToString(newest.ImageId), defaultUser(aws.ToString(newest.Name)), nil
 }
 

@@ -138,7 +138,9 @@ func TestLaunchVolumesAndInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := aws.ToString(out.Instances[0].InstanceId)
-	if err := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond }).
+	if err := ec2.NewInstanceRunningWaiter(c, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+	}).
 		Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
