@@ -575,3 +575,31 @@ func TestProviderLimitDoesNotBlockOthers(t *testing.T) {
 		t.Fatalf("apply: %v, added %d", err, res.Added)
 	}
 }
+
+// A provider that answers an apply with an unknown value is a bug: the object is kept in the state,
+// the unknown recorded as null, and the change fails saying where.
+func TestUnknownAfterApply(t *testing.T) {
+	f := newFixture(t)
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		resp, err := f.fake.Default().Apply(ctx, req, progress)
+		if err == nil && resp.New != nil {
+			resp.New.(map[string]any)["ip"] = value.Unknown
+		}
+		return resp, err
+	}
+	prior := f.read()
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, create("a", cfg("a"))), prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || res.Failures[0].Diagnostics[0].Path != "ip" {
+		t.Fatalf("failures = %+v, want one at ip", res.Failures)
+	}
+	got := f.read().Resources["a"]
+	if got == nil {
+		t.Fatal("the object the provider created is not in the state")
+	}
+	if ip, ok := got.Attributes.(map[string]any)["ip"]; !ok || ip != nil {
+		t.Errorf("ip = %v (present %v), want null", ip, ok)
+	}
+}

@@ -170,7 +170,14 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 		r.inDoubt.Store(true)
 		return append(ds, inDoubtDiag(pv.name, "apply", c.Type, id, err)), false
 	}
-	if ds = append(ds, resp.Diagnostics...); !ds.HasErrors() {
+	ds = append(ds, resp.Diagnostics...)
+	if resp.New != nil && value.HasUnknown(resp.New) {
+		// A provider bug; the object exists, so it is kept, with what is unknown as null.
+		var at value.Path
+		resp.New, at = knownOnly(resp.New)
+		ds = append(ds, diag.Errorf(at.String(), "provider %s returned a value still unknown after %s; it is recorded as null. This is a bug in the provider.", pv.name, phase))
+	}
+	if !ds.HasErrors() {
 		release() // a failure keeps the slot until the scheduler knows, for -fail-fast
 	}
 	var res *state.Resource
@@ -447,4 +454,34 @@ func inDoubtDiag(provider, verb, typ, id string, err error) diag.Diagnostic {
 	d.Detail = "The operation's outcome is unknown (operation " + id + "), so the journal is kept.\n" +
 		"Run prov apply -resume to settle it with the provider and finish, or prov rollback to undo the apply."
 	return d
+}
+
+// knownOnly returns a copy of v with every unknown value replaced by null, and the first such path.
+func knownOnly(v any) (any, value.Path) {
+	var first value.Path
+	var known func(p value.Path, v any) any
+	known = func(p value.Path, v any) any {
+		switch c := v.(type) {
+		case []any:
+			out := make([]any, len(c))
+			for i, e := range c {
+				out[i] = known(p.Index(i), e)
+			}
+			return out
+		case map[string]any:
+			out := make(map[string]any, len(c))
+			for k, e := range c {
+				out[k] = known(p.Key(k), e)
+			}
+			return out
+		}
+		if value.IsUnknown(v) {
+			if first == nil || p.String() < first.String() {
+				first = slices.Clone(p)
+			}
+			return nil
+		}
+		return v
+	}
+	return known(nil, v), first
 }

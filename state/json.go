@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -736,4 +737,69 @@ func (p *parser) resource(where string) (*Resource, error) {
 		return err
 	})
 	return r, err
+}
+
+// MarshalJSON encodes a journal record as encoding/json would from its struct tags, with the
+// hand-written value encoder: an apply journals two records per operation.
+func (r Record) MarshalJSON() ([]byte, error) {
+	return r.appendJSON(make([]byte, 0, 256))
+}
+
+func (r Record) appendJSON(b []byte) ([]byte, error) {
+	t, err := r.Time.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("time: %w", err)
+	}
+	b = append(b, `{"kind":`...)
+	b = appendString(b, string(r.Kind))
+	b = append(b, `,"time":`...)
+	b = append(b, t...)
+	for _, f := range [...]struct{ key, val string }{{"op", r.OpID}, {"addr", r.Addr}, {"action", r.Action}} {
+		if f.val != "" {
+			b = append(b, ',', '"')
+			b = append(b, f.key...)
+			b = append(b, '"', ':')
+			b = appendString(b, f.val)
+		}
+	}
+	if r.Prior != nil {
+		b = append(b, `,"prior":`...)
+		if b, err = appendResource(b, r.Prior); err != nil {
+			return nil, fmt.Errorf("prior: %w", err)
+		}
+	}
+	if r.New != nil {
+		b = append(b, `,"new":`...)
+		if b, err = appendResource(b, r.New); err != nil {
+			return nil, fmt.Errorf("new: %w", err)
+		}
+	}
+	if r.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, r.Error)
+	}
+	if len(r.Plan) > 0 {
+		b = append(b, `,"plan":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.Plan)
+		b = append(b, '"')
+	}
+	if r.Mode != "" {
+		b = append(b, `,"mode":`...)
+		b = appendString(b, r.Mode)
+	}
+	if r.Output != nil {
+		b = append(b, `,"output":{"value":`...)
+		if b, err = appendValue(b, r.Output.Value, 0); err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		if r.Output.Sensitive {
+			b = append(b, `,"sensitive":true`...)
+		}
+		b = append(b, '}')
+	}
+	if r.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendString(b, r.Name)
+	}
+	return append(b, '}'), nil
 }
