@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +54,11 @@ func New(t testing.TB) *Sandbox {
 	}
 	for _, name := range Stubs {
 		if err := os.Symlink("stub", filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"dpkg", "held", "enabled", "active", "users", "cilium"} {
+		if err := os.Mkdir(filepath.Join(state, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +112,9 @@ func Mutating(call string) bool {
 	case "kubeadm":
 		return arg(1) != "version"
 	case "kubectl":
-		return arg(1) != "get"
+		return slices.ContainsFunc(f[1:], func(a string) bool {
+			return slices.Contains([]string{"apply", "create", "delete", "patch", "label", "taint"}, a)
+		})
 	case "cilium":
 		return arg(1) != "version" && arg(1) != "status"
 	}

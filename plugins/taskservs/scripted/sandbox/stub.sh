@@ -4,11 +4,10 @@
 # modules, users, a kubeadm cluster, cilium) under $STUB_STATE and $STUB_ROOT for the scripts' checks to
 # see what earlier calls did.
 set -eu
-name=${STUB_NAME:-$(basename "$0")}
+name=${STUB_NAME:-${0##*/}}
 st=$STUB_STATE
 root=$STUB_ROOT
 printf '%s\n' "$name $*" >>"$st/calls"
-mkdir -p "$st/dpkg" "$st/held" "$st/enabled" "$st/active" "$st/users" "$st/cilium"
 
 # out FILE ARGS…: the value of -o FILE in ARGS, or empty.
 outfile() {
