@@ -1,13 +1,16 @@
 package aws_test
 
-// End-to-end tests of examples/aws/ec2.ncl through prov's real command line (this test binary, acting as prov) against the fake EC2 API, started in
-// the test on 127.0.0.1: plan (with its cost estimate, golden), apply, a change in place, a change that
-// replaces, destroy, and a kill -9 of prov mid-create followed by apply -resume.
+// End-to-end tests of examples/aws through prov's real command line (this test binary, acting as prov)
+// against the fake EC2 API, started in the test on 127.0.0.1. main.ncl, the portable servers section:
+// plan (with its cost estimate, golden), apply, a disk grown in place, destroy. ec2.ncl, the provider's
+// own types: plan (golden), apply, a change in place, a change that replaces, destroy, import, a cloud
+// error, and a kill -9 of prov mid-create followed by apply -resume.
 
 import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -21,6 +24,7 @@ import (
 
 	fakeec2 "github.com/provhq/prov/internal/fakecloud/ec2"
 	"github.com/provhq/prov/internal/provtest"
+	"github.com/provhq/prov/plugins/builtin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -54,6 +58,91 @@ func (p *project) live() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestServers walks examples/aws/main.ncl, servers written with the portable fields, through its life
+// against the fake: plan with cost, apply, no-op plan, a disk grown in place, destroy. Its taskservs
+// install over SSH, which the fake's machines do not speak: plans and applies target the servers (and
+// with them the key pair they refer to), and when prov has no containerd taskserv the servers list none.
+func TestServers(t *testing.T) {
+	p := newProject(t, fakeec2.Options{Region: "eu-north-1", Transition: 20 * time.Millisecond})
+	edits := []string{`config = { region = aws_region }`, `config = { region = aws_region, poll_interval = "10ms" }`}
+	if _, ok := builtin.Plugins.Taskservs["containerd"]; !ok {
+		t.Log("prov has no containerd taskserv: the servers are planned without it")
+		edits = append(edits, `taskservs = ["containerd"],`, `taskservs = [],`)
+	}
+	p.Example("main.ncl", edits...)
+	servers := []string{"-target", "servers.web-01", "-target", "servers.web-02", "-target", "servers.db-01"}
+	p.Run(0, "init")
+	p.Run(0, "validate")
+
+	p.Run(0, append([]string{"plan", "-out", "create.plan"}, servers...)...)
+	md := p.Run(0, "show", "-format=markdown", "create.plan")
+	provtest.Golden(t, "servers-plan.md", md, *update)
+	provtest.Contains(t, "the plan", md, "Plan: 4 to add, 0 to change, 0 to destroy.", "Estimated monthly cost: **+$218.07**",
+		"| `servers.db-01` | `aws_server` | aws | $149.86 |", "| `servers.web-01` | `aws_server` | aws | $34.10 |")
+
+	out := p.Run(0, "apply", "create.plan")
+	provtest.Contains(t, "apply", out, "Apply complete! Resources: 4 added, 0 changed, 0 destroyed.", `"54.`)
+	want := []string{"c5.xlarge " + fakeec2.UbuntuAMI + " db-01", "t3.medium " + fakeec2.UbuntuAMI + " web-01", "t3.medium " + fakeec2.UbuntuAMI + " web-02"}
+	if diff := cmp.Diff(want, p.live()); diff != "" {
+		t.Fatalf("instances after apply (-want +got):\n%s", diff)
+	}
+	st := p.State()
+	db := st["servers.db-01"]
+	if db["ipv4"] != nil || db["address"] != db["private_ip"] || db["user"] != "ubuntu" || db["availability_zone"] != "eu-north-1b" {
+		t.Errorf("db-01, private only: %v", db)
+	}
+	web := st["servers.web-01"]
+	if web["address"] != web["ipv4"] || web["hostname"] != "web-01" || web["user"] != "ubuntu" {
+		t.Errorf("web-01: %v", web)
+	}
+	if keys := p.fake.KeyPairs(); len(keys) != 3 || !slices.Contains(keys, "deploy") {
+		t.Errorf("key pairs %v, want deploy and one per web server", keys)
+	}
+	volumes := func(id any) []string {
+		var out []string
+		for _, v := range p.fake.Volumes() {
+			if v.AttachedTo == id {
+				out = append(out, fmt.Sprintf("%s %d", v.Type, v.Size))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if diff := cmp.Diff([]string{"gp3 200", "gp3 50"}, volumes(db["id"])); diff != "" {
+		t.Errorf("volumes of db-01 (-want +got):\n%s", diff)
+	}
+	p.Run(0, append([]string{"plan", "-detailed-exitcode"}, servers...)...)
+
+	t.Run("disk grown in place", func(t *testing.T) {
+		p.T = t
+		p.Example("main.ncl", append(edits, `size_gb = 200,`, `size_gb = 300,`)...)
+		plan := p.Run(2, append([]string{"plan", "-detailed-exitcode"}, servers...)...)
+		provtest.Contains(t, "plan", plan, "servers.db-01 will be updated in-place", "~ size_gb = 200 -> 300", "Plan: 0 to add, 1 to change, 0 to destroy.")
+		p.Run(0, append([]string{"apply", "-auto-approve"}, servers...)...)
+		if got := p.State()["servers.db-01"]["id"]; got != db["id"] {
+			t.Errorf("db-01 is %v after growing a disk, was %v", got, db["id"])
+		}
+		if diff := cmp.Diff([]string{"gp3 300", "gp3 50"}, volumes(db["id"])); diff != "" {
+			t.Errorf("volumes of db-01 (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("destroy", func(t *testing.T) {
+		p.T = t
+		out := p.Run(0, "destroy", "-auto-approve")
+		provtest.Contains(t, "destroy", out, "Destroy complete! Resources: 4 destroyed.")
+		if got := p.live(); len(got) != 0 {
+			t.Errorf("instances left: %v", got)
+		}
+		if got := p.fake.KeyPairs(); len(got) != 0 {
+			t.Errorf("key pairs left: %v", got)
+		}
+		if got := p.fake.Volumes(); len(got) != 0 {
+			t.Errorf("volumes left: %+v", got)
+		}
+	})
 }
 
 // TestExample walks examples/aws/ec2.ncl through its life against the fake: plan with cost, apply, no-op plan,
