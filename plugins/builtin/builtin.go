@@ -8,6 +8,10 @@ import (
 	"github.com/provhq/prov/plugins/aws"
 	"github.com/provhq/prov/plugins/host"
 	"github.com/provhq/prov/plugins/local"
+	"github.com/provhq/prov/plugins/taskservs/cilium"
+	"github.com/provhq/prov/plugins/taskservs/containerd"
+	"github.com/provhq/prov/plugins/taskservs/coredns"
+	"github.com/provhq/prov/plugins/taskservs/kubernetes"
 	"github.com/provhq/prov/plugins/taskservs/motd"
 	"github.com/provhq/prov/plugins/upcloud"
 	"github.com/provhq/prov/sdk"
@@ -21,6 +25,10 @@ var Plugins = host.Builtins{
 		"upcloud": func() plugins.Provider { return sdk.NewProviderServer(upcloud.New()) },
 	},
 	Taskservs: map[string]func() plugins.Taskserv{
-		"motd": func() plugins.Taskserv { return sdk.NewTaskservServer(motd.New()) },
+		"motd":       func() plugins.Taskserv { return sdk.NewTaskservServer(motd.New()) },
+		"containerd": func() plugins.Taskserv { return sdk.NewTaskservServer(containerd.New()) },
+		"kubernetes": func() plugins.Taskserv { return sdk.NewTaskservServer(kubernetes.New()) },
+		"cilium":     func() plugins.Taskserv { return sdk.NewTaskservServer(cilium.New()) },
+		"coredns":    func() plugins.Taskserv { return sdk.NewTaskservServer(coredns.New()) },
 	},
 }
