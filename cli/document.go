@@ -32,6 +32,16 @@ func (c *configFlags) register(fs *pflag.FlagSet) {
 
 // loadDocument loads and validates the configuration.
 func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnostics) {
+	return p.readDocument(c, document.LoadOptions{Nickel: p.nickel})
+}
+
+// checkDocument loads the configuration for prov validate: a document with errors is returned too,
+// its broken entries marked Invalid, so that the providers can check the others.
+func (p *project) checkDocument(c configFlags) (*document.Document, diag.Diagnostics) {
+	return p.readDocument(c, document.LoadOptions{Nickel: p.nickel, Partial: true})
+}
+
+func (p *project) readDocument(c configFlags, opts document.LoadOptions) (*document.Document, diag.Diagnostics) {
 	path := p.dir
 	if c.file != "" {
 		path = c.file
@@ -39,8 +49,7 @@ func (p *project) loadDocument(c configFlags) (*document.Document, diag.Diagnost
 			path = filepath.Join(p.dir, path)
 		}
 	}
-	doc, diags := document.Load(path, document.LoadOptions{Nickel: p.nickel})
-	return doc, diags
+	return document.Load(path, opts)
 }
 
 // openDocument opens the project and loads its configuration, printing any diagnostics; a configuration

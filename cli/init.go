@@ -67,8 +67,8 @@ func newCmdValidate(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			doc, diags := p.loadDocument(cf)
-			if !diags.HasErrors() {
+			doc, diags := p.checkDocument(cf)
+			if doc != nil {
 				diags = append(diags, p.validateWithProviders(cmd, doc)...)
 			}
 			if asJSON {
@@ -124,6 +124,9 @@ func (p *project) validateWithProviders(cmd *cobra.Command, doc *document.Docume
 	sem := make(chan struct{}, 10)
 	for _, addr := range sortedKeys(doc.Resources) {
 		r := doc.Resources[addr]
+		if doc.Invalid[addr] {
+			continue // its errors are reported already
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {

@@ -18,9 +18,15 @@ import (
 // would. opts carries the rest (Stderr, Binary). With an external nickel (opts.Binary or $PROV_NICKEL)
 // the library is copied to a temporary directory handed over with -I.
 //
-// A failure is returned as diag.Diagnostics (through Diagnostics.Err) that blame the user's file: a
-// contract error reads as what was expected at which field, and an error the evaluator placed inside the
-// library (a required field left out) is moved to the nearest enclosing value the user wrote.
+// Every problem is reported at once: when the contract rejects the configuration, it is checked again
+// entry by entry (each resource, server, provider, output, taskserv, …; see
+// nickel.ExportDocumentChecked), and the error is a *document.Rejected carrying the diagnostics of every
+// rejected entry and the document with those entries as written, for the loader to check the rest.
+// Diagnostics blame the user's file: a contract error reads as what was expected at which field, and an
+// error the evaluator placed inside the library (a required field left out) is moved to the nearest
+// enclosing value the user wrote. Any other failure is returned as diag.Diagnostics (through
+// Diagnostics.Err). With an external nickel the contract is applied once, so only its first error is
+// reported.
 func Export(path string, opts nickel.Options) ([]byte, map[string]diag.Pos, error) {
 	opts.EmbeddedFS = FS
 	opts.ApplyContract = DocumentContract
@@ -35,9 +41,21 @@ func Export(path string, opts nickel.Options) ([]byte, map[string]diag.Pos, erro
 		}
 		opts.ImportPaths = append(opts.ImportPaths, dir)
 	}
-	out, positions, err := nickel.ExportDocument(path, opts)
+	checked, err := nickel.ExportDocumentChecked(path, opts, sections)
+	if err == nil && len(checked.Rejected) == 0 {
+		return checked.JSON, checked.Positions, nil
+	}
 	if err == nil {
-		return out, positions, nil
+		r := &document.Rejected{JSON: checked.JSON, Positions: checked.Positions}
+		for _, rj := range checked.Rejected {
+			ds, at := diagnose(rj.Err)
+			if at != nil && strings.HasPrefix(ds[0].Pos.File, ImportPrefix) {
+				ds[0].Pos = nearest(checked.Written, at, ds[0].Pos)
+			}
+			r.Diagnostics = append(r.Diagnostics, ds...)
+			r.Pieces = append(r.Pieces, rj.Piece)
+		}
+		return nil, nil, r
 	}
 	ds, at := diagnose(err)
 	if at != nil && strings.HasPrefix(ds[0].Pos.File, ImportPrefix) {
@@ -51,6 +69,10 @@ func Export(path string, opts nickel.Options) ([]byte, map[string]diag.Pos, erro
 	}
 	return nil, nil, ds.Err()
 }
+
+// sections are the Document's fields that hold one entry per name; the contract is applied to each
+// entry on its own when the document as a whole is rejected.
+var sections = []string{"providers", "resources", "servers", "taskservs", "clusters", "workflows", "outputs"}
 
 var (
 	brokenBy = regexp.MustCompile("^contract broken by the value of `[^`]*`(: )?")

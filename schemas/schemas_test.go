@@ -8,23 +8,26 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/go-hclog"
 
-	"github.com/provhq/prov/cli"
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/internal/provtest"
 	"github.com/provhq/prov/internal/schemagen"
 	"github.com/provhq/prov/schemas"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated contracts in providers/")
+
+func TestMain(m *testing.M) { provtest.Main(m) }
 
 // The first-party providers' contracts in providers/ are what the generator makes from their schemas
 // now; -update (or go generate ./schemas) rewrites them.
@@ -156,27 +159,22 @@ type validated struct {
 	Diagnostics diag.Diagnostics `json:"diagnostics"`
 }
 
-// validate runs `prov validate -json` in-process in a directory holding main.ncl = src.
+// validate runs `prov validate -json` (this test binary, acting as prov) in a project holding
+// main.ncl = src, and returns what it printed and its exit code.
 func validate(t *testing.T, src string) (validated, int) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.ncl"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, "config"))
-	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, "cache"))
-	t.Setenv(nickel.BinaryEnv, "")
+	p := provtest.NewProject(t, nil)
+	p.Write("main.ncl", src)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := p.Command(ctx, "validate", "-json")
 	var stdout, stderr bytes.Buffer
-	f := &cmdutil.Factory{IO: &cmdutil.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr},
-		Version: "test", Logger: hclog.NewNullLogger(), HardStop: context.Background()}
-	root := cli.NewRootCmd(f)
-	root.SetArgs([]string{"--chdir", dir, "validate", "--json"})
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	code := cmdutil.ExitCode(root.ExecuteContext(context.Background()))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("prov validate: %v", err)
+	}
+	code := cmd.ProcessState.ExitCode()
 	var v validated
 	if err := json.Unmarshal(stdout.Bytes(), &v); err != nil {
 		t.Fatalf("prov validate -json printed no JSON (exit %d): %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())

@@ -20,6 +20,11 @@ type Document struct {
 	Workflows map[string]any
 	// Digest is the SHA-256 (hex) of the canonical JSON of the document.
 	Digest string
+	// Invalid holds, in a document loaded with LoadOptions.Partial despite errors, the addresses of the
+	// resources whose entries (or whose server's or provider's entries) have errors. They stay in
+	// Resources so that references to them still resolve, but nothing should be validated or planned
+	// from them.
+	Invalid map[string]bool
 	// source finds where data paths were written (see Pos).
 	source *sourceMap
 }

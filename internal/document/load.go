@@ -16,6 +16,7 @@ import (
 	"slices"
 
 	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/value"
 )
 
 // NickelFunc evaluates a Nickel file and returns the exported JSON and, when it knows them, the source
@@ -27,7 +28,28 @@ type NickelFunc func(path string) (json []byte, positions map[string]diag.Pos, e
 type LoadOptions struct {
 	// Nickel evaluates .ncl files; the CLI fills it with prov's evaluator (or PROV_NICKEL's binary).
 	Nickel NickelFunc
+	// Partial makes Load return the document even when it has errors, as long as it could be read:
+	// the entries with errors are marked in Document.Invalid, so that validation can go on with the
+	// others. Such a document must not be planned.
+	Partial bool
 }
+
+// Rejected is the error a NickelFunc returns when the configuration evaluated but its contract
+// rejected some of its entries. Load reports Diagnostics and still checks the document in JSON, where
+// the rejected entries (Pieces) are as the user wrote them: the loader's own complaints about those are
+// left out, and every other entry is checked as usual.
+type Rejected struct {
+	// JSON is the exported document, Positions where its values were defined (as from a NickelFunc).
+	JSON      []byte
+	Positions map[string]diag.Pos
+	// Diagnostics say why each piece was rejected.
+	Diagnostics diag.Diagnostics
+	// Pieces are the data paths of the rejected entries (resources.files.motd, settings); an empty
+	// path rejects the whole document.
+	Pieces []value.Path
+}
+
+func (r *Rejected) Error() string { return r.Diagnostics.Err().Error() }
 
 // Load reads the document at path: a .json file, a .ncl file (evaluated by opts.Nickel), or a directory
 // holding main.ncl or, failing that, main.json. It returns the document and every problem found; the
@@ -60,7 +82,7 @@ func Load(path string, opts LoadOptions) (*Document, diag.Diagnostics) {
 		if err != nil {
 			return nil, diag.Diagnostics{loadError(path, err)}
 		}
-		return Parse(data, path, nil)
+		return parse(data, path, nil, nil, opts.Partial)
 	case ".ncl":
 		if opts.Nickel == nil {
 			return nil, diag.Diagnostics{{
@@ -71,6 +93,10 @@ func Load(path string, opts LoadOptions) (*Document, diag.Diagnostics) {
 			}}
 		}
 		data, positions, err := opts.Nickel(path)
+		var rejected *Rejected
+		if errors.As(err, &rejected) {
+			data, positions, err = rejected.JSON, rejected.Positions, nil
+		}
 		if err != nil {
 			ds := diag.FromError(err)
 			for i := range ds {
@@ -88,7 +114,7 @@ func Load(path string, opts LoadOptions) (*Document, diag.Diagnostics) {
 			}
 			positions[""] = diag.Pos{File: path}
 		}
-		return Parse(data, path, positions)
+		return parse(data, path, positions, rejected, opts.Partial)
 	}
 	return nil, diag.Diagnostics{{
 		Severity: diag.Error,
@@ -110,6 +136,12 @@ func loadError(path string, err error) diag.Diagnostic {
 // Parse reads a document from its JSON. filename names it in positions. positions maps data paths
 // (value.Path.String form) to source positions; when nil, they are computed from the JSON itself.
 func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Document, diag.Diagnostics) {
+	return parse(data, filename, positions, nil, false)
+}
+
+// parse is Parse of a document whose rejected pieces were already diagnosed; with partial, a document
+// with errors is returned too, its broken entries marked Invalid.
+func parse(data []byte, filename string, positions map[string]diag.Pos, rejected *Rejected, partial bool) (*Document, diag.Diagnostics) {
 	var root any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
@@ -126,13 +158,19 @@ func Parse(data []byte, filename string, positions map[string]diag.Pos) (*Docume
 		src.compute = func() map[string]diag.Pos { return jsonPositions(filename, data) }
 	}
 	l := &loader{source: src}
+	if rejected != nil {
+		l.reject(rejected)
+	}
 	doc := l.document(root)
 	// Read top to bottom, like the file.
 	slices.SortStableFunc(l.diags, func(a, b diag.Diagnostic) int {
 		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
 	})
 	if l.diags.HasErrors() {
-		return nil, l.diags
+		if !partial || doc == nil {
+			return nil, l.diags
+		}
+		doc.Invalid = l.invalid(doc)
 	}
 	doc.Digest = Digest(root)
 	doc.source = src

@@ -25,13 +25,93 @@ type loader struct {
 	configSrc map[string]value.Path
 	// src is, per resource address, the source path of the resource itself.
 	src map[string]value.Path
+	// rejected holds the entries the Nickel contract rejected (value.Path.String form), already
+	// diagnosed: the loader says nothing more about them.
+	rejected map[string]bool
+	// errs are the data paths of the errors found.
+	errs []value.Path
 }
 
 func (l *loader) errorf(p value.Path, format string, args ...any) *diag.Diagnostic {
 	d := diag.Errorf(Display(p), format, args...)
+	if l.isRejected(p) {
+		return &d
+	}
 	d.Pos = locate(l.source.get(), p)
 	l.diags = append(l.diags, d)
+	l.errs = append(l.errs, p)
 	return &l.diags[len(l.diags)-1]
+}
+
+// reject records the entries a Nickel contract rejected and their diagnostics.
+func (l *loader) reject(r *Rejected) {
+	l.rejected = make(map[string]bool, len(r.Pieces))
+	for _, p := range r.Pieces {
+		l.rejected[p.String()] = true
+		l.errs = append(l.errs, p)
+	}
+	var byDisplay map[string]value.Path
+	for _, d := range r.Diagnostics {
+		if !d.Pos.IsValid() && d.Path != "" {
+			if byDisplay == nil {
+				byDisplay = l.displayPaths(r.Pieces)
+			}
+			if p, ok := byDisplay[d.Path]; ok {
+				d.Pos = locate(l.source.get(), p)
+			}
+		}
+		l.diags = append(l.diags, d)
+	}
+}
+
+// displayPaths maps the display form of each known data path (of a position, or a piece) back to it.
+func (l *loader) displayPaths(pieces []value.Path) map[string]value.Path {
+	out := map[string]value.Path{}
+	for k := range l.source.get() {
+		if p, err := value.ParsePath(k); err == nil {
+			out[Display(p)] = p
+		}
+	}
+	for _, p := range pieces {
+		out[Display(p)] = p
+	}
+	return out
+}
+
+// isRejected reports whether p is inside an entry the contract rejected.
+func (l *loader) isRejected(p value.Path) bool {
+	if l.rejected == nil {
+		return false
+	}
+	for i := len(p); i >= 0; i-- {
+		if l.rejected[p[:i].String()] {
+			return true
+		}
+	}
+	return false
+}
+
+// invalid returns the addresses of the resources whose entry in the document has an error, or whose
+// provider's entry has one: an error anywhere in resources.ADDR or servers.NAME makes that resource
+// invalid, and a server's taskserv installs with it.
+func (l *loader) invalid(doc *Document) map[string]bool {
+	broken := map[string]bool{}
+	for _, p := range l.errs {
+		for i := range len(p) + 1 {
+			broken[p[:i].String()] = true
+		}
+	}
+	bad := func(p value.Path) bool {
+		p = p[:min(len(p), 2)]
+		return broken[p.String()] || l.isRejected(p)
+	}
+	out := map[string]bool{}
+	for addr, r := range doc.Resources {
+		if bad(l.src[addr]) || bad(l.configSrc[addr]) || r.Provider != "" && bad(value.KeyPath("providers", r.Provider)) {
+			out[addr] = true
+		}
+	}
+	return out
 }
 
 // record returns v as a record; absent (nil) is an empty record.
@@ -446,9 +526,19 @@ func (l *loader) add(ds diag.Diagnostics, prefix value.Path, v any) {
 		return true
 	})
 	for _, d := range ds {
-		if p, ok := byDisplay[d.Path]; ok {
+		p, ok := byDisplay[d.Path]
+		if !ok {
+			p = prefix
+		}
+		if l.isRejected(p) {
+			continue
+		}
+		if ok {
 			d.Pos = locate(l.source.get(), p)
 		}
 		l.diags = append(l.diags, d)
+		if d.Severity == diag.Error {
+			l.errs = append(l.errs, p)
+		}
 	}
 }
