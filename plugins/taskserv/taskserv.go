@@ -293,6 +293,7 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 		}
 		want.State, want.Healthy, want.Steps = value.Unknown, value.Unknown, value.Unknown
 		resp.Planned = want.encode()
+		resp.Sensitive = sensitive(d, resp.Planned)
 		return resp, nil
 	}
 	x, ds := p.channel(want.Server)
@@ -329,7 +330,33 @@ func (p *provider) Plan(ctx context.Context, req plugins.PlanRequest) (*plugins.
 		want.Steps = stringsToAny(steps)
 	}
 	resp.Planned = want.encode()
+	resp.Sensitive = sensitive(d, resp.Planned)
 	return resp, nil
+}
+
+// sensitive lists the paths of v (an install's attributes) that hold configuration the taskserv
+// declares sensitive (a token, a password): in the configuration and in what the install recorded.
+func sensitive(d *plugins.TaskservDescription, v any) []value.Path {
+	m, _ := v.(map[string]any)
+	var out []value.Path
+	for _, k := range slices.Sorted(maps.Keys(d.Config)) {
+		if !d.Config[k].Sensitive {
+			continue
+		}
+		if c, _ := m["config"].(map[string]any); c != nil {
+			if _, ok := c[k]; ok {
+				out = append(out, value.KeyPath("config", k))
+			}
+		}
+		if st, _ := m["state"].(map[string]any); st != nil {
+			if c, _ := st["config"].(map[string]any); c != nil {
+				if _, ok := c[k]; ok {
+					out = append(out, value.KeyPath("state", "config", k))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (p *provider) Apply(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
@@ -369,6 +396,7 @@ func (p *provider) Apply(ctx context.Context, req plugins.ApplyRequest, progress
 		if prior != nil {
 			prior.State = res.State
 			resp.New = prior.encode()
+			resp.Sensitive = sensitive(d, resp.New)
 		}
 		return resp, nil
 	}
@@ -382,6 +410,7 @@ func (p *provider) Apply(ctx context.Context, req plugins.ApplyRequest, progress
 		resp.Diagnostics = append(resp.Diagnostics, unhealthy(d.Name, res.Output))
 	}
 	resp.New = want.encode()
+	resp.Sensitive = sensitive(d, resp.New)
 	return resp, nil
 }
 
@@ -436,6 +465,7 @@ func (p *provider) Read(ctx context.Context, req plugins.ReadRequest) (*plugins.
 		resp.Diagnostics = append(resp.Diagnostics, unhealthy(d.Name, res.Output))
 	}
 	resp.New = cur.encode()
+	resp.Sensitive = sensitive(d, resp.New)
 	return resp, nil
 }
 

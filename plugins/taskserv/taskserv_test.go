@@ -440,3 +440,46 @@ func TestStop(t *testing.T) {
 		})
 	}
 }
+
+// TestSensitive marks the configuration a taskserv declares sensitive, where the install holds it.
+func TestSensitive(t *testing.T) {
+	ctx := context.Background()
+	ts := &sdk.Taskserv{
+		Name:     "vault",
+		Versions: []string{"1.0.0"},
+		Config: map[string]*sdk.Attribute{
+			"token": {Type: sdk.String, Optional: true, Sensitive: true},
+			"port":  {Type: sdk.Number, Optional: true},
+		},
+		Install: func(context.Context, *sdk.Task) error { return nil },
+	}
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			p := taskserv.NewProvider(tr.wrap(t, sdk.NewTaskservServer(ts)), taskserv.NewServers(t.TempDir(), sshexec.Options{}).Exec)
+			t.Cleanup(func() { _ = p.Close() })
+			cfg := map[string]any{"name": "vault", "server": server("/"), "config": map[string]any{"token": "s3cret", "port": 8200.0}}
+			resp, err := p.Plan(ctx, plugins.PlanRequest{Type: "taskserv", Config: cfg})
+			if err != nil || resp.Diagnostics.HasErrors() {
+				t.Fatalf("plan: %v %v", err, resp.Diagnostics)
+			}
+			if diff := cmp.Diff([]value.Path{value.KeyPath("config", "token")}, resp.Sensitive); diff != "" {
+				t.Errorf("planned sensitive (-want +got):\n%s", diff)
+			}
+			ar, err := p.Apply(ctx, plugins.ApplyRequest{Type: "taskserv", OperationID: "op", Planned: resp.Planned, Config: cfg}, nil)
+			if err != nil || ar.Diagnostics.HasErrors() {
+				t.Fatalf("apply: %v %v", err, ar.Diagnostics)
+			}
+			want := []value.Path{value.KeyPath("config", "token"), value.KeyPath("state", "config", "token")}
+			if diff := cmp.Diff(want, ar.Sensitive); diff != "" {
+				t.Errorf("applied sensitive (-want +got):\n%s", diff)
+			}
+			rr, err := p.Read(ctx, plugins.ReadRequest{Type: "taskserv", Current: ar.New})
+			if err != nil || rr.Diagnostics.HasErrors() {
+				t.Fatalf("read: %v %v", err, rr.Diagnostics)
+			}
+			if diff := cmp.Diff(want, rr.Sensitive); diff != "" {
+				t.Errorf("read sensitive (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -75,7 +75,9 @@ func New(m Manifest) *sdk.Taskserv {
 		if err != nil {
 			return "", err
 		}
-		r, err := t.RunCommand(ctx, sdk.Command{Command: text})
+		// The script travels on standard input, not in the command line, where another user of the server
+		// could read a secret it holds (ps); its own commands get /dev/null.
+		r, err := t.RunCommand(ctx, sdk.Command{Command: runScript, Stdin: []byte(text)})
 		if err != nil {
 			return "", err
 		}
@@ -128,6 +130,9 @@ func New(m Manifest) *sdk.Taskserv {
 	}
 	return ts
 }
+
+// runScript runs the script read from standard input in the shell itself.
+const runScript = `script=$(cat) && exec </dev/null && eval "$script"`
 
 // Render returns script (one of Scripts) as it runs for in, prelude included; "" when the taskserv
 // has no such script. Tests use it to check every rendering's syntax.
