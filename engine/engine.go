@@ -148,10 +148,10 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, prior *state.State) (*
 	if err := p.CheckFresh(prior); err != nil {
 		return nil, err
 	}
-	if in, err := Pending(ctx, e.Backend); err != nil {
-		return nil, err
-	} else if in != nil {
-		return nil, in
+	if recs, err := e.journal(ctx); err != nil {
+		return nil, fmt.Errorf("engine: apply: %w", err)
+	} else if recs != nil {
+		return nil, interrupted(recs)
 	}
 	data, err := p.Marshal()
 	if err != nil {

@@ -35,9 +35,14 @@ func Pending(ctx context.Context, js state.JournalStore) (*Interrupted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: read journal: %w", err)
 	}
-	if !ok {
-		return nil, nil
+	if !ok || len(recs) == 0 {
+		return nil, nil // no journal, or one torn inside its Begin record: nothing was done (see journal)
 	}
+	return interrupted(recs), nil
+}
+
+// interrupted describes the journal recs.
+func interrupted(recs []state.Record) *Interrupted {
 	in := &Interrupted{Mode: ModeApply}
 	if len(recs) > 0 {
 		in.Started = recs[0].Time
@@ -49,7 +54,25 @@ func Pending(ctx context.Context, js state.JournalStore) (*Interrupted, error) {
 			in.InDoubt++
 		}
 	}
-	return in, nil
+	return in
+}
+
+// journal reads the records of the journal in the backend, nil when there is none. A journal torn
+// inside its Begin record holds none: the walk died creating it, before any operation (the Begin is
+// durable before the first intent), so it is removed and counts as none. Callers hold the state lock.
+func (e *Engine) journal(ctx context.Context) ([]state.Record, error) {
+	recs, ok, err := e.Backend.Records(ctx)
+	if err != nil || !ok {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		if err := e.Backend.Remove(ctx); err != nil {
+			return nil, err
+		}
+		e.logger().Warn("removed a journal with no complete record: the apply that wrote it died before any operation")
+		return nil, nil
+	}
+	return recs, nil
 }
 
 // lastBegin is the index of the last Begin record: a rollback appends its own to the apply's journal.
@@ -103,11 +126,11 @@ func (e *Engine) Resume(ctx context.Context, prior *state.State) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	recs, ok, err := e.Backend.Records(ctx)
+	recs, err := e.journal(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("engine: resume: %w", err)
 	}
-	if !ok || len(recs) == 0 {
+	if recs == nil {
 		return nil, ErrNoJournal
 	}
 	bi := lastBegin(recs)

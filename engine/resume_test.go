@@ -2,7 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/state"
+	"github.com/provhq/prov/state/local"
 )
 
 // crashScenario is an apply whose process "dies" during its nth provider Apply: the call never
@@ -363,6 +368,59 @@ func TestInterruptedRollbackKeepsJournal(t *testing.T) {
 				t.Fatalf("failures: %+v", res.Failures)
 			}
 			checkRolledBack(t, f, prior)
+		})
+	}
+}
+
+// A journal torn inside its Begin record (the apply died creating it) holds no operation: it does not
+// block plan or apply, and resume and rollback remove it and report nothing to do.
+func TestTornBeginJournal(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		run  func(f *fixture, prior *state.State) error
+	}{
+		{"apply", func(f *fixture, prior *state.State) error {
+			_, err := f.newEngine().Apply(context.Background(), mkPlan(prior, create("a", cfg("a"))), prior)
+			return err
+		}},
+		{"resume", func(f *fixture, prior *state.State) error {
+			if _, err := f.newEngine().Resume(context.Background(), nil); err != ErrNoJournal {
+				return fmt.Errorf("resume: %v, want ErrNoJournal", err)
+			}
+			return nil
+		}},
+		{"rollback", func(f *fixture, prior *state.State) error {
+			if _, err := f.newEngine().Rollback(context.Background(), nil); err != ErrNoJournal {
+				return fmt.Errorf("rollback: %v, want ErrNoJournal", err)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			prior := f.read()
+			jw, err := f.backend.Create(context.Background(), state.Record{Kind: state.Begin, Mode: ModeApply, Plan: []byte("{}")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			jw.Close()
+			name := filepath.Join(f.dir, local.JournalFile)
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(name, data[:len(data)-10], 0o600); err != nil { // tear the Begin record
+				t.Fatal(err)
+			}
+			if in, err := Pending(context.Background(), f.backend); in != nil || err != nil {
+				t.Fatalf("Pending = %v, %v; want nothing pending", in, err)
+			}
+			if err := tt.run(f, prior); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(name); tt.name != "apply" && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the torn journal is still there: %v", err)
+			}
 		})
 	}
 }

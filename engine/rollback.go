@@ -23,11 +23,11 @@ func (e *Engine) Rollback(ctx context.Context, prior *state.State) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	recs, ok, err := e.Backend.Records(ctx)
+	recs, err := e.journal(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("engine: rollback: %w", err)
 	}
-	if !ok || len(recs) == 0 {
+	if recs == nil {
 		return nil, ErrNoJournal
 	}
 	applyPlan, err := plan.Unmarshal(recs[0].Plan)
