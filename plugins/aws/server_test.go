@@ -168,6 +168,14 @@ func TestServerPrivate(t *testing.T) {
 	if p := h.Plan("aws_server", found, conf); p.Action == plugintest.Replace {
 		t.Errorf("the server found after a crash plans a replacement of %v", p.RequiresReplace)
 	}
+	// Imported by id, it has what EC2 reports, and adopts the configured inputs EC2 does not report.
+	imported, ds := h.Import("aws_server", r.State["id"].(string))
+	if len(ds) > 0 || imported["hostname"] != "db-01" || imported["private_ip"] != "172.31.32.77" || imported["plan"] != "t3.micro" {
+		t.Fatalf("import: %v %v", ds, imported)
+	}
+	if p := h.Plan("aws_server", imported, conf); p.Action == plugintest.Replace {
+		t.Errorf("the imported server plans a replacement of %v", p.RequiresReplace)
+	}
 }
 
 func mergeMap(a, b map[string]any) map[string]any {
