@@ -24,6 +24,14 @@ func FuzzEval(f *testing.F) {
 		`{ a | { b | String } = { b = 1 } }`,
 		`fun {a ? 1, ..r} => a`,
 		`std.serialize 'Toml { a = null }`,
+		// infinite recursion of every kind ends in a diagnostic
+		`{ outputs = { sites = { value = sites } } }`,
+		`let rec f = fun n => { next = f (n + 1) } in f 0`,
+		`let rec f = fun n => 'Some (f (n + 1)) in f 0`,
+		`let rec x = { a = x } in std.deep_seq x x`,
+		`let rec C = { next | C } in let rec f = fun n => { next = f (n + 1) } in f 0 | C`,
+		`let rec f = fun n => { next = f (n + 1) } in f 0 == f 0`,
+		`let rec f = fun x => f (x | Number) in f 1`,
 	}
 	for _, s := range seeds {
 		f.Add(s)

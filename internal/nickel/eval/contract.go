@@ -36,13 +36,14 @@ func (m *Machine) ApplyContract(c Value, l *Label, t *Thunk) *Thunk {
 // Blame aborts evaluation with a contract violation.
 func (m *Machine) Blame(l *Label, at source.Span, detail string) {
 	msg := "contract broken by a value"
+	path := l.DataPath()
 	if l.Negative {
 		msg = "contract broken by the caller"
-		if l.Path != "" {
-			msg = fmt.Sprintf("contract broken by the caller of `%s`", l.Path)
+		if path != "" {
+			msg = fmt.Sprintf("contract broken by the caller of `%s`", path)
 		}
-	} else if l.Path != "" {
-		msg = fmt.Sprintf("contract broken by the value of `%s`", l.Path)
+	} else if path != "" {
+		msg = fmt.Sprintf("contract broken by the value of `%s`", path)
 	}
 	e := source.Errorf("EvalError::BlameError", at, "%s", msg)
 	e.Reason = l.Message
@@ -55,12 +56,6 @@ func (m *Machine) Blame(l *Label, at source.Span, detail string) {
 	}
 	e.Notes = append(e.Notes, l.Notes...)
 	Fail(e)
-}
-
-func (l *Label) child(trail string) *Label {
-	c := l.clone()
-	c.Trail = append(c.Trail, trail)
-	return c
 }
 
 func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
@@ -95,7 +90,7 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			if ec, ok := elem.(*Contract); ok && ec.Kind == "Dyn" {
 				return a
 			}
-			el := l.child("array element")
+			el := l.clone()
 			out := &Array{Elems: make([]*Thunk, len(a.Elems))}
 			for i, e := range a.Elems {
 				out.Elems[i] = m.ApplyContract(elem, el, e)
@@ -112,12 +107,8 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			}
 			fields := make(map[string]*Field, len(r.Fields))
 			for k, f := range r.Fields {
-				fl := l.child("dict field")
-				if l.Path != "" {
-					fl.Path = l.Path + "." + k
-				} else {
-					fl.Path = k
-				}
+				fl := l.clone()
+				fl.path = l.path.child(k)
 				if !c.Open {
 					// a dictionary type checks the current values; it does not travel through merges
 					if f.Val == nil {
@@ -143,9 +134,9 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			default:
 				m.Blame(l, t.Span, "expected a function, got a "+TypeName(v))
 			}
-			neg := l.child("domain")
+			neg := l.clone()
 			neg.Negative = !l.Negative
-			pos := l.child("codomain")
+			pos := l.clone()
 			return &Builtin{Name: "contract", Arity: 1, Fn: func(m *Machine, args []*Thunk, at source.Span) Value {
 				arg := m.ApplyContract(dom, neg, args[0])
 				res := Lazy(at, func() Value { return m.Apply(v, arg, at) })
@@ -172,7 +163,7 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			if argC == nil {
 				return e
 			}
-			return &Enum{Tag: e.Tag, Arg: m.ApplyContract(argC, l.child("enum argument"), e.Arg)}
+			return &Enum{Tag: e.Tag, Arg: m.ApplyContract(argC, l.clone(), e.Arg)}
 		})
 	case "Predicate":
 		return Lazy(t.Span, func() Value {
@@ -321,18 +312,16 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 			m.Blame(lbl, t.Span, "")
 		}
 	}
-	if l.Path == "" {
+	if l.path == nil {
 		return m.mergeRecords(r, c, l.Span)
 	}
 	// field labels get the data path of the checked record
 	fields := make(map[string]*Field, len(c.Fields))
 	for k, f := range c.Fields {
 		nf := f.reopen()
-		if l.Path != "" {
-			nf.Contracts = relabel(nf.Contracts, l.Path+"."+k)
-			if nf.Type != nil {
-				nf.Type = relabel([]*PendingContract{nf.Type}, l.Path+"."+k)[0]
-			}
+		nf.Contracts = relabel(nf.Contracts, l.path.child(k))
+		if nf.Type != nil {
+			nf.Type = relabel([]*PendingContract{nf.Type}, l.path.child(k))[0]
 		}
 		fields[k] = nf
 	}
@@ -340,11 +329,11 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 	return m.mergeRecords(r, cc, l.Span)
 }
 
-func relabel(cs []*PendingContract, path string) []*PendingContract {
+func relabel(cs []*PendingContract, path *dataPath) []*PendingContract {
 	out := make([]*PendingContract, len(cs))
 	for i, c := range cs {
 		l := c.Label.clone()
-		l.Path = path
+		l.path = path
 		out[i] = &PendingContract{Def: c.Def, Label: l, static: c.static, value: c.value}
 	}
 	return out

@@ -210,7 +210,11 @@ func (m *Machine) Force(t *Thunk) Value {
 	}()
 	var v Value
 	if t.fn != nil {
+		// a chain of suspended computations (contracts wrapping contracts, merges of merges) nests
+		// without going through Eval: count it too
+		m.enter(t.Span)
 		v = t.fn()
+		m.depth--
 	} else {
 		v = m.Eval(t.expr, t.env)
 	}
@@ -517,7 +521,7 @@ func (m *Machine) applyAnnot(a *ast.Annot, t *Thunk, env *Env, valueSpan source.
 		cs = append([]ast.Node{a.Type}, cs...)
 	}
 	for _, c := range cs {
-		lbl := &Label{Span: c.Span(), TypeText: c.Span().Text(), Path: path, ValueSpan: valueSpan}
+		lbl := &Label{Span: c.Span(), TypeText: c.Span().Text(), path: pathOf(path), ValueSpan: valueSpan}
 		t = m.ApplyContract(m.Eval(c, env), lbl, t)
 	}
 	return t

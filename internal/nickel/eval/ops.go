@@ -253,14 +253,40 @@ func (r *Record) visibleKeys() []string {
 // without a value are omitted.
 func (r *Record) VisibleKeys() []string { return r.visibleKeys() }
 
-// DeepForce evaluates v and everything inside it.
+// DeepForce evaluates v and everything inside it. A value that contains itself (`let rec x = { a = x }
+// in x`) is an EvalError::InfiniteRecursion, reported as soon as the walk meets it again; a value
+// shared in several places is walked once.
 func (m *Machine) DeepForce(v Value) {
-	m.enter(source.Span{})
+	d := deepForcer{m: m, seen: map[Value]bool{}}
+	d.force(v, source.Span{})
+}
+
+// deepForcer walks one value; seen holds the records and arrays walked (true) or being walked (false).
+type deepForcer struct {
+	m    *Machine
+	seen map[Value]bool
+}
+
+func (d *deepForcer) force(v Value, at source.Span) {
+	m := d.m
+	switch v.(type) {
+	case *Array, *Record:
+		done, ok := d.seen[v]
+		if done {
+			return
+		}
+		if ok {
+			Failf("EvalError::InfiniteRecursion", at, "infinite recursion: this value contains itself")
+		}
+		d.seen[v] = false
+		defer func() { d.seen[v] = true }()
+	}
+	m.enter(at)
 	defer func() { m.depth-- }()
 	switch v := v.(type) {
 	case *Array:
 		for _, e := range v.Elems {
-			m.DeepForce(m.Force(e))
+			d.force(m.Force(e), e.Span)
 		}
 	case *Record:
 		for _, k := range v.visibleKeys() {
@@ -268,11 +294,11 @@ func (m *Machine) DeepForce(v Value) {
 			if f.Val == nil {
 				m.Force(m.selectField(v, k, f.Span, f.Span))
 			}
-			m.DeepForce(m.Force(f.Val))
+			d.force(m.Force(f.Val), f.Span)
 		}
 	case *Enum:
 		if v.Arg != nil {
-			m.DeepForce(m.Force(v.Arg))
+			d.force(m.Force(v.Arg), v.Arg.Span)
 		}
 	}
 }

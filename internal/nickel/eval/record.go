@@ -98,7 +98,7 @@ func (m *Machine) fieldFromAST(f *ast.Field, env *Env, scope *scopeSet) *Field {
 // its record's fields is evaluated once, not once per record it ends up in.
 func (m *Machine) pendingContract(c ast.Node, env *Env, scope *scopeSet, name string, vspan source.Span) *PendingContract {
 	pc := &PendingContract{Def: exprDef{Expr: c, Env: env, Scope: scope},
-		Label: &Label{Span: c.Span(), TypeText: c.Span().Text(), Path: name, ValueSpan: vspan}}
+		Label: &Label{Span: c.Span(), TypeText: c.Span().Text(), path: pathOf(name), ValueSpan: vspan}}
 	pc.static = scope == nil || !mentions(c, scope.names)
 	return pc
 }
@@ -214,9 +214,9 @@ func (m *Machine) closeField(f *Field, name string, self *Record, cache *envCach
 		v := inner
 		for _, c := range cs {
 			lbl := c.Label
-			if lbl.Path == "" {
+			if lbl.path == nil {
 				lbl = lbl.clone()
-				lbl.Path = name
+				lbl.path = pathOf(name)
 			}
 			v = m.ApplyContract(m.contractValue(c, self, cache), lbl, v)
 		}

@@ -3,6 +3,7 @@ package eval
 import (
 	"math/big"
 	"sort"
+	"strings"
 
 	"github.com/provhq/prov/internal/nickel/ast"
 	"github.com/provhq/prov/internal/nickel/source"
@@ -161,8 +162,8 @@ type Label struct {
 	Span source.Span
 	// TypeText is the contract as written.
 	TypeText string
-	// Path is the data path of the checked value ("a.b"), when known.
-	Path string
+	// path is the data path of the checked value ("a.b"), when known.
+	path *dataPath
 	// Polarity false means the blame goes to the environment (function argument).
 	Negative bool
 	// Message and Notes are set by std.contract.label.with_message / with_notes.
@@ -170,15 +171,53 @@ type Label struct {
 	Notes   []string
 	// ArgSpan is where the checked value came from.
 	ValueSpan source.Span
-	// Dict/field nesting description (e.g. "array element", "codomain").
-	Trail []string
 }
 
 func (l *Label) clone() *Label {
 	c := *l
 	c.Notes = append([]string(nil), l.Notes...)
-	c.Trail = append([]string(nil), l.Trail...)
 	return &c
+}
+
+// DataPath returns the data path of the checked value ("servers.web.zone"), or "" when unknown.
+func (l *Label) DataPath() string { return l.path.String() }
+
+// dataPath is a data path as a chain of field names, rendered only when a contract blames: extending
+// it costs the same however deep the checked value is, so contracts on deeply nested (or infinitely
+// deep) values stay linear.
+type dataPath struct {
+	parent *dataPath
+	key    string
+}
+
+// pathOf returns the one-step path name ("" gives no path).
+func pathOf(name string) *dataPath {
+	if name == "" {
+		return nil
+	}
+	return &dataPath{key: name}
+}
+
+// child returns p extended with key.
+func (p *dataPath) child(key string) *dataPath { return &dataPath{parent: p, key: key} }
+
+// String renders the path with dots, eliding the middle of paths thousands of steps long.
+func (p *dataPath) String() string {
+	var keys []string
+	for x := p; x != nil; x = x.parent {
+		keys = append(keys, x.key)
+	}
+	if len(keys) > 40 {
+		keys = append(append(keys[:20:20], "…"), keys[len(keys)-20:]...)
+	}
+	var b strings.Builder
+	for i := len(keys) - 1; i >= 0; i-- {
+		b.WriteString(keys[i])
+		if i > 0 {
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
 }
 
 // Contract is a built-in contract: a type or a constructed contract.

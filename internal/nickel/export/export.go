@@ -24,11 +24,29 @@ type Object struct {
 	Vals []any
 }
 
+// MaxNesting bounds how deeply nested an exported value may be. Nothing real comes close (Nickel's own
+// JSON reader stops at 128 levels); a value nested deeper is one without end, such as a record built by
+// a function that calls itself without a base case, and is reported as infinite recursion.
+const MaxNesting = 1000
+
 // Data forces v completely and converts it to a tree of nil, bool, *big.Rat, string, []any and *Object.
 // onField, when not nil, is called with the data path and definition span of every exported field.
+//
+// A value that contains itself (`{ a = { b = a } }`) or is nested more than MaxNesting levels deep is
+// an EvalError::InfiniteRecursion naming the data path, found without walking it to the evaluator's
+// depth limit.
 func Data(m *eval.Machine, v eval.Value, onField func(p value.Path, span source.Span)) (out any, err error) {
-	err = m.Run(func() { out = data(m, v, nil, onField) })
+	w := &walker{m: m, onField: onField, open: map[any]*step{}}
+	err = m.Run(func() { out = w.data(v, nil, 0, source.Span{}) })
 	return out, err
+}
+
+// walker converts one value; open maps each record and array being converted to its data path, so
+// that meeting one again inside itself reports the cycle.
+type walker struct {
+	m       *eval.Machine
+	onField func(value.Path, source.Span)
+	open    map[any]*step
 }
 
 // step is one step of the data path being exported, linked to its parent; the value.Path is only
@@ -56,9 +74,36 @@ func (s *step) Path() value.Path {
 	return p
 }
 
-func data(m *eval.Machine, v eval.Value, path *step, onField func(value.Path, source.Span)) any {
-	m.Enter(source.Span{})
-	defer m.Leave()
+// enter marks the record or array v open at path, failing if it already is (v contains itself) or if
+// the value is nested too deeply; the returned function closes it again.
+func (w *walker) enter(v any, path *step, depth int, span source.Span) {
+	if at, ok := w.open[v]; ok {
+		where := "the whole value"
+		if at != nil {
+			where = "`" + shorten(at.String()) + "`"
+		}
+		e := source.Errorf("EvalError::InfiniteRecursion", span, "infinite recursion: the value of `%s` contains itself: it is %s again", shorten(path.String()), where)
+		e.Path = shorten(path.String())
+		e.Notes = []string{"A value that contains itself has no end and cannot be exported. Did a field refer to its own record by mistake (a recursive field shadows a `let` of the same name)?"}
+		eval.Fail(e)
+	}
+	w.deep(path, depth, span)
+	w.open[v] = path
+}
+
+// deep fails if a value at depth is nested too deeply.
+func (w *walker) deep(path *step, depth int, span source.Span) {
+	if depth > MaxNesting {
+		e := source.Errorf("EvalError::InfiniteRecursion", span, "infinite recursion: the value is nested more than %d levels deep at `%s`", MaxNesting, shorten(path.String()))
+		e.Path = shorten(path.String())
+		e.Notes = []string{"Is it infinite? A function that builds a record or array by calling itself without a base case never ends."}
+		eval.Fail(e)
+	}
+}
+
+// data converts v, found at path depth levels down, written at span.
+func (w *walker) data(v eval.Value, path *step, depth int, span source.Span) any {
+	m := w.m
 	switch v := v.(type) {
 	case *big.Rat:
 		if _, err := Number(v); err != nil {
@@ -73,17 +118,22 @@ func data(m *eval.Machine, v eval.Value, path *step, onField func(value.Path, so
 		if v.Arg == nil {
 			return v.Tag
 		}
-		return &Object{Keys: []string{"tag", "value"}, Vals: []any{v.Tag, data(m, force(m, v.Arg, path), path.Key("value"), onField)}}
+		w.deep(path, depth, span)
+		p := path.Key("value")
+		return &Object{Keys: []string{"tag", "value"}, Vals: []any{v.Tag, w.data(force(m, v.Arg, p), p, depth+1, v.Arg.Span)}}
 	case *eval.Array:
+		w.enter(v, path, depth, span)
 		out := make([]any, len(v.Elems))
 		for i, e := range v.Elems {
 			p := path.Index(i)
-			out[i] = data(m, force(m, e, p), p, onField)
+			out[i] = w.data(force(m, e, p), p, depth+1, e.Span)
 		}
+		delete(w.open, v)
 		return out
 	case *eval.Record:
 		keys := v.VisibleKeys()
 		o := &Object{Keys: make([]string, 0, len(keys)), Vals: make([]any, 0, len(keys))}
+		w.enter(v, path, depth, span)
 		for _, k := range keys {
 			f := v.Fields[k]
 			if f.NotExported {
@@ -95,22 +145,23 @@ func data(m *eval.Machine, v eval.Value, path *step, onField func(value.Path, so
 				e.Path = p.String()
 				eval.Fail(e)
 			}
-			if onField != nil {
-				onField(p.Path(), f.Span)
+			if w.onField != nil {
+				w.onField(p.Path(), f.Span)
 			}
 			o.Keys = append(o.Keys, k)
-			o.Vals = append(o.Vals, data(m, force(m, f.Val, p), p, onField))
+			o.Vals = append(o.Vals, w.data(force(m, f.Val, p), p, depth+1, f.Span))
 		}
+		delete(w.open, v)
 		return o
 	}
-	var span source.Span
+	var at source.Span
 	if c, ok := v.(*eval.Closure); ok {
-		span = c.Body.Span()
+		at = c.Body.Span()
 		if c.Param != nil {
-			span = c.Param.Span().To(span)
+			at = c.Param.Span().To(at)
 		}
 	}
-	e := source.Errorf("ExportError::NonSerializable", span, "non serializable term")
+	e := source.Errorf("ExportError::NonSerializable", at, "non serializable term")
 	e.Path = path.String()
 	e.Notes = []string{
 		"Nickel only supports serializing to and from strings, booleans, numbers, enum tags, `null` (depending on the format), as well as records and arrays of serializable values.",
