@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/google/go-cmp/cmp"
 
 	fakeec2 "github.com/provhq/prov/internal/fakecloud/ec2"
@@ -246,4 +249,77 @@ func planCost(t *testing.T, h *plugintest.Harness, typ string, config map[string
 		t.Fatal(err)
 	}
 	return resp.MonthlyCost
+}
+
+// TestResolveImage: portable image names, AMI names and ids resolve to the AMI of the instance type's
+// architecture among the trusted owners' images, with the image's login user.
+func TestResolveImage(t *testing.T) {
+	f, _ := fake(t)
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{ec2: ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = aws.String(f.URL()) }), region: "us-east-1"}
+	for _, tc := range []struct {
+		image, typ, ami, user, err string
+	}{
+		{DefaultImage, "t3.micro", fakeec2.UbuntuAMI, "ubuntu", ""},
+		{DefaultImage, "t4g.small", fakeec2.UbuntuArmAMI, "ubuntu", ""},
+		{"Debian GNU/Linux 13 (Trixie)", "m6i.large", fakeec2.DebianAMI, "admin", ""},
+		{"al2023-ami-2023.*-x86_64", "c5.xlarge", fakeec2.AmazonLinuxAMI, "ec2-user", ""},
+		{fakeec2.DebianAMI, "t3.micro", fakeec2.DebianAMI, "admin", ""},
+		{"Debian GNU/Linux 13 (Trixie)", "m7g.large", "", "", `no arm64 image named "Debian GNU/Linux 13 (Trixie)"`},
+		{"ami-00000000000000bad", "t3.micro", "", "", "InvalidAMIID.NotFound"},
+	} {
+		t.Run(tc.image+" on "+tc.typ, func(t *testing.T) {
+			ami, user, err := resolveImage(context.Background(), c, tc.image, tc.typ)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ami != tc.ami || user != tc.user {
+				t.Errorf("got %s %s, want %s %s", ami, user, tc.ami, tc.user)
+			}
+		})
+	}
+}
+
+// TestServerUserData: the cloud-config a server's user and keys need, alone or before the configured
+// user data.
+func TestServerUserData(t *testing.T) {
+	for _, tc := range []struct {
+		name, userData, user string
+		keys                 []string
+		want                 []string // in order
+		same                 bool     // the user data as configured
+	}{
+		{"image user, one key", "#cloud-config\n", "ubuntu", []string{pubKey}, nil, true},
+		{"image user, two keys", "", "ubuntu", []string{pubKey, pubKey2}, []string{"#cloud-config\n", "ssh_authorized_keys:", "ops@example", "dev@example"}, false},
+		{"root", "", "root", []string{pubKey}, []string{"#cloud-config\ndisable_root: false\n"}, false},
+		{"another user with a script", "#!/bin/sh\necho hi\n", "deploy", []string{pubKey},
+			[]string{"multipart/mixed", "text/cloud-config", `name: "deploy"`, "ops@example", "text/x-shellscript", "echo hi"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := serverUserData(tc.userData, tc.user, "ubuntu", tc.keys)
+			if tc.same != (got == tc.userData) {
+				t.Fatalf("user data:\n%s", got)
+			}
+			rest := got
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("user data lacks %q (in order):\n%s", w, got)
+				}
+				rest = rest[i+len(w):]
+			}
+			if again := serverUserData(tc.userData, tc.user, "ubuntu", tc.keys); again != got {
+				t.Error("the user data is not the same twice")
+			}
+		})
+	}
 }
