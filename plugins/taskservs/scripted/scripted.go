@@ -88,7 +88,11 @@ func New(m Manifest) *sdk.Taskserv {
 			}
 		}
 		if r.ExitCode != 0 {
-			return out, fmt.Errorf("%s %s failed (exit code %d): %s", m.Name, script, r.ExitCode, lastLines(string(r.Stderr)+string(r.Stdout), 5))
+			msg := fmt.Sprintf("%s %s failed (exit code %d)", m.Name, script, r.ExitCode)
+			if tail := lastLines(string(r.Stderr), 5); tail != "" {
+				msg += ": " + tail
+			}
+			return out, errors.New(msg)
 		}
 		return out, nil
 	}
@@ -131,8 +135,12 @@ func New(m Manifest) *sdk.Taskserv {
 	return ts
 }
 
-// runScript runs the script read from standard input in the shell itself.
-const runScript = `script=$(cat) && exec </dev/null && eval "$script"`
+// runScript runs the script read from standard input in the shell itself. On a real server (working
+// directory /) a user other than root runs it through sudo -n, as cloud images log in as ubuntu or
+// admin with passwordless sudo; a sandbox runs it as whoever owns the sandbox.
+const runScript = `run='script=$(cat) && exec </dev/null && eval "$script"'
+if [ "$(id -u)" != 0 ] && [ "$PWD" = / ]; then exec sudo -n /bin/sh -c "$run"; fi
+eval "$run"`
 
 // Render returns script (one of Scripts) as it runs for in, prelude included; "" when the taskserv
 // has no such script. Tests use it to check every rendering's syntax.
