@@ -2,11 +2,8 @@ package state
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"unicode/utf16"
@@ -15,27 +12,28 @@ import (
 	"github.com/provhq/prov/internal/value"
 )
 
-// A hand-written JSON encoder and decoder for State: state files are read and written on every command,
-// and encoding/json's reflection over interface values makes a 10,000-resource state several times
-// slower. The output is ordinary JSON, the same shape encoding/json gives for the struct tags.
+// A hand-written JSON encoder and decoder for State and journal records: state files are read and
+// written on every command, and encoding/json's reflection over interface values makes a
+// 10,000-resource state several times slower. The output is ordinary JSON, the same shape
+// encoding/json gives for the struct tags; values are written by value.AppendJSON.
 
 // appendState appends s as compact JSON.
 func appendState(b []byte, s *State) ([]byte, error) {
 	b = append(b, `{"version":`...)
 	b = strconv.AppendInt(b, int64(s.Version), 10)
 	b = append(b, `,"lineage":`...)
-	b = appendString(b, s.Lineage)
+	b = value.AppendString(b, s.Lineage)
 	b = append(b, `,"serial":`...)
 	b = strconv.AppendUint(b, s.Serial, 10)
 	b = append(b, `,"prov_version":`...)
-	b = appendString(b, s.ProvVersion)
+	b = value.AppendString(b, s.ProvVersion)
 	b = append(b, `,"resources":{`...)
 	var err error
 	for i, addr := range s.Addresses() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, addr)
+		b = value.AppendString(b, addr)
 		b = append(b, ':')
 		if b, err = appendResource(b, s.Resources[addr]); err != nil {
 			return nil, fmt.Errorf("resources.%s: %w", addr, err)
@@ -49,13 +47,13 @@ func appendState(b []byte, s *State) ([]byte, error) {
 				b = append(b, ',')
 			}
 			o := s.Outputs[name]
-			b = appendString(b, name)
+			b = value.AppendString(b, name)
 			if o == nil {
 				b = append(b, `:null`...)
 				continue
 			}
 			b = append(b, `:{"value":`...)
-			if b, err = appendValue(b, o.Value, 0); err != nil {
+			if b, err = value.AppendJSON(b, o.Value); err != nil {
 				return nil, fmt.Errorf("outputs.%s: %w", name, err)
 			}
 			if o.Sensitive {
@@ -74,17 +72,17 @@ func appendResource(b []byte, r *Resource) ([]byte, error) {
 	}
 	var err error
 	b = append(b, `{"type":`...)
-	b = appendString(b, r.Type)
+	b = value.AppendString(b, r.Type)
 	b = append(b, `,"provider":`...)
-	b = appendString(b, r.Provider)
+	b = value.AppendString(b, r.Provider)
 	if r.Config != nil {
 		b = append(b, `,"config":`...)
-		if b, err = appendValue(b, r.Config, 0); err != nil {
+		if b, err = value.AppendJSON(b, r.Config); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}
 	b = append(b, `,"attributes":`...)
-	if b, err = appendValue(b, r.Attributes, 0); err != nil {
+	if b, err = value.AppendJSON(b, r.Attributes); err != nil {
 		return nil, fmt.Errorf("attributes: %w", err)
 	}
 	if len(r.Sensitive) > 0 {
@@ -93,7 +91,7 @@ func appendResource(b []byte, r *Resource) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, p.String())
+			b = value.AppendString(b, p.String())
 		}
 		b = append(b, ']')
 	}
@@ -103,135 +101,15 @@ func appendResource(b []byte, r *Resource) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, d)
+			b = value.AppendString(b, d)
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}'), nil
 }
 
+// maxDepth is the deepest nesting the parser accepts.
 const maxDepth = 10000
-
-// appendValue appends a value of the value package's canonical form; other Go values go through
-// encoding/json. Unknown values cannot be stored: state holds what exists.
-func appendValue(b []byte, v any, depth int) ([]byte, error) {
-	if depth > maxDepth {
-		return nil, errors.New("value nested too deeply")
-	}
-	var err error
-	switch v := v.(type) {
-	case nil:
-		return append(b, "null"...), nil
-	case bool:
-		return strconv.AppendBool(b, v), nil
-	case float64:
-		return appendFloat(b, v)
-	case string:
-		return appendString(b, v), nil
-	case []any:
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendValue(b, e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			if b, err = appendValue(b, v[k], depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	}
-	if value.IsUnknown(v) {
-		return nil, errors.New("a value not known until apply cannot be stored in state")
-	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, j...), nil
-}
-
-// appendFloat formats like encoding/json (ES6 number formatting).
-func appendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil, fmt.Errorf("unsupported number %v", f)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' { // e-09 → e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as with encoding/json.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' { // valid JSON, but not valid JavaScript
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // parser decodes JSON from data; errors carry the byte offset of the problem.
 type parser struct {
@@ -751,7 +629,7 @@ func (r Record) appendJSON(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("time: %w", err)
 	}
 	b = append(b, `{"kind":`...)
-	b = appendString(b, string(r.Kind))
+	b = value.AppendString(b, string(r.Kind))
 	b = append(b, `,"time":`...)
 	b = append(b, t...)
 	for _, f := range [...]struct{ key, val string }{{"op", r.OpID}, {"addr", r.Addr}, {"action", r.Action}} {
@@ -759,7 +637,7 @@ func (r Record) appendJSON(b []byte) ([]byte, error) {
 			b = append(b, ',', '"')
 			b = append(b, f.key...)
 			b = append(b, '"', ':')
-			b = appendString(b, f.val)
+			b = value.AppendString(b, f.val)
 		}
 	}
 	if r.Prior != nil {
@@ -776,7 +654,7 @@ func (r Record) appendJSON(b []byte) ([]byte, error) {
 	}
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, r.Error)
+		b = value.AppendString(b, r.Error)
 	}
 	if len(r.Plan) > 0 {
 		b = append(b, `,"plan":"`...)
@@ -785,11 +663,11 @@ func (r Record) appendJSON(b []byte) ([]byte, error) {
 	}
 	if r.Mode != "" {
 		b = append(b, `,"mode":`...)
-		b = appendString(b, r.Mode)
+		b = value.AppendString(b, r.Mode)
 	}
 	if r.Output != nil {
 		b = append(b, `,"output":{"value":`...)
-		if b, err = appendValue(b, r.Output.Value, 0); err != nil {
+		if b, err = value.AppendJSON(b, r.Output.Value); err != nil {
 			return nil, fmt.Errorf("output: %w", err)
 		}
 		if r.Output.Sensitive {
@@ -799,7 +677,7 @@ func (r Record) appendJSON(b []byte) ([]byte, error) {
 	}
 	if r.Name != "" {
 		b = append(b, `,"name":`...)
-		b = appendString(b, r.Name)
+		b = value.AppendString(b, r.Name)
 	}
 	return append(b, '}'), nil
 }

@@ -12,7 +12,7 @@ func Encode(v any) (data []byte, unknown []Path, err error) {
 	if HasUnknown(v) {
 		plain = stripUnknown(nil, v, &unknown)
 	}
-	data, err = json.Marshal(plain)
+	data, err = AppendJSON(nil, plain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("value: encode: %w", err)
 	}

@@ -147,7 +147,7 @@ func (b *Backend) encodeRecord(rec state.Record) ([]byte, error) {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
 	}
-	payload, err := json.Marshal(rec)
+	payload, err := rec.MarshalJSON() // not json.Marshal, which would validate and compact it again
 	if err != nil {
 		return nil, fmt.Errorf("encode %s record: %w", rec.Kind, err)
 	}
