@@ -1,48 +1,28 @@
 package examples_test
 
-// Every example passes prov validate; the local ones are planned and applied end to end by the built
-// prov binary, each in a copy of its directory, and planned again to show nothing left to do.
+// Every example passes prov validate; the local ones are planned and applied end to end by prov (this
+// test binary, acting as prov), each in a copy of its directory, and planned again to show nothing
+// left to do.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/nickel"
+	"github.com/provhq/prov/internal/provtest"
 	"github.com/provhq/prov/schemas"
 )
 
-var provBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "prov-examples-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	provBin = filepath.Join(dir, "prov")
-	if out, err := exec.Command("go", "build", "-o", provBin, "../cli/prov").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { provtest.Main(m) }
 
 // example is one configuration of an example directory.
 type example struct {
@@ -96,7 +76,7 @@ func TestValidate(t *testing.T) {
 				t.Skipf("provider validation skipped: %s; TestDocuments checks the document and its contracts", e.unavailable)
 			}
 			p := newProject(t, e.dir)
-			out := p.run("-config", e.config, "validate", "-json")
+			out := p.Stdout(0, "-config", e.config, "validate", "-json")
 			var v struct {
 				Valid       bool            `json:"valid"`
 				Diagnostics json.RawMessage `json:"diagnostics"`
@@ -117,12 +97,12 @@ func TestApply(t *testing.T) {
 		t.Run(e.name(), func(t *testing.T) {
 			p := newProject(t, e.dir)
 			cfg := []string{"-config", e.config}
-			p.run("init")
-			p.run(append(cfg, "plan", "-out", "x.plan")...)
-			p.run("apply", "x.plan")
-			p.run(append(cfg, "plan", "-detailed-exitcode")...) // exit 2 (changes) fails run
+			p.Run(0, "init")
+			p.Run(0, append(cfg, "plan", "-out", "x.plan")...)
+			p.Run(0, "apply", "x.plan")
+			p.Run(0, append(cfg, "plan", "-detailed-exitcode")...) // exit 2: changes left
 			var out outputs
-			if err := json.Unmarshal([]byte(p.run("output", "-json")), &out); err != nil {
+			if err := json.Unmarshal([]byte(p.Stdout(0, "output", "-json")), &out); err != nil {
 				t.Fatal(err)
 			}
 			check, ok := checks[e.name()]
@@ -158,7 +138,7 @@ var checks = map[string]func(t *testing.T, p *project, out outputs){
 	},
 	"generated/main.ncl": func(t *testing.T, p *project, out outputs) {
 		p.wantFile("out/sites/fra/db-01.motd", "db-01 (db) at fra, root out/hosts/db-01\npackages: postgresql\nopen ports: 5432")
-		if _, err := os.Stat(p.path("out/hosts/web-02")); err != nil {
+		if _, err := os.Stat(p.Path("out/hosts/web-02")); err != nil {
 			t.Errorf("the sandbox root of servers.web-02: %v", err)
 		}
 		want := map[string]any{"db": []any{"db-01"}, "web": []any{"web-01", "web-02", "web-03"}}
@@ -169,97 +149,46 @@ var checks = map[string]func(t *testing.T, p *project, out outputs){
 }
 
 // project is a copy of an example directory in which prov runs.
-type project struct {
-	t   *testing.T
-	dir string
-	env []string
-}
+type project struct{ *provtest.Project }
 
-// newProject copies the example's sources (not its out/ or state) into a temporary directory.
+// newProject copies the example's sources (not its out/ or state) into a project of its own.
 func newProject(t *testing.T, example string) *project {
 	t.Helper()
-	dir := t.TempDir()
-	entries, err := os.ReadDir(example)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		switch filepath.Ext(e.Name()) {
-		case ".ncl", ".json", ".toml", ".yaml":
-		default:
-			continue
-		}
-		if e.IsDir() || strings.HasPrefix(e.Name(), "prov.") {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(example, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	home := t.TempDir()
-	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if name == "HOME" || name == "NO_COLOR" || strings.HasPrefix(name, "XDG_") || strings.HasPrefix(name, "PROV_") || strings.HasPrefix(name, "PROVISIONING_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return &project{t: t, dir: dir, env: env}
-}
-
-func (p *project) path(name string) string { return filepath.Join(p.dir, name) }
-
-// run runs prov with args and returns its standard output; any exit code but 0 fails the test.
-func (p *project) run(args ...string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, provBin, args...)
-	cmd.Dir, cmd.Env = p.dir, p.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		p.t.Fatalf("prov %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
+	p := provtest.NewProject(t, nil)
+	p.CopySources(example)
+	return &project{p}
 }
 
 func (p *project) wantFile(name, want string) {
-	p.t.Helper()
-	got, err := os.ReadFile(p.path(name))
+	p.T.Helper()
+	got, err := os.ReadFile(p.Path(name))
 	if err != nil {
-		p.t.Error(err)
+		p.T.Error(err)
 		return
 	}
 	if diff := cmp.Diff(want, string(got)); diff != "" {
-		p.t.Errorf("%s (-want +got):\n%s", name, diff)
+		p.T.Errorf("%s (-want +got):\n%s", name, diff)
 	}
 }
 
 // wantJSON checks that a file holds the JSON value want, however it is laid out.
 func (p *project) wantJSON(name, want string) {
-	p.t.Helper()
-	data, err := os.ReadFile(p.path(name))
+	p.T.Helper()
+	data, err := os.ReadFile(p.Path(name))
 	if err != nil {
-		p.t.Error(err)
+		p.T.Error(err)
 		return
 	}
 	var got, w any
 	if err := json.Unmarshal(data, &got); err != nil {
-		p.t.Errorf("%s: %v", name, err)
+		p.T.Errorf("%s: %v", name, err)
 		return
 	}
 	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	if diff := cmp.Diff(w, got); diff != "" {
-		p.t.Errorf("%s (-want +got):\n%s", name, diff)
+		p.T.Errorf("%s (-want +got):\n%s", name, diff)
 	}
 }
 
@@ -267,8 +196,8 @@ func (p *project) wantJSON(name, want string) {
 // provider, the very file the library embeds, and a configuration can use them.
 func TestProvidersSchemaNickel(t *testing.T) {
 	p := newProject(t, "local")
-	p.run("init")
-	got := p.run("providers", "schema", "-nickel")
+	p.Run(0, "init")
+	got := p.Stdout(0, "providers", "schema", "-nickel")
 	want, err := schemas.FS.ReadFile("providers/local.ncl")
 	if err != nil {
 		t.Fatal(err)
@@ -276,20 +205,13 @@ func TestProvidersSchemaNickel(t *testing.T) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("prov providers schema -nickel (-library +command):\n%s", diff)
 	}
-	if err := os.WriteFile(p.path("providers.ncl"), []byte(got), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p.path("typed.ncl"), []byte(`let types = import "providers.ncl" in
+	p.Write("providers.ncl", got)
+	p.Write("typed.ncl", `let types = import "providers.ncl" in
 {
   resources."files.a" = { type = "local_file", config | types.local_file = { path = "a", mode = 420 } },
 }
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(provBin, "validate", "-config", "typed.ncl")
-	cmd.Dir, cmd.Env = p.dir, p.env
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "typed.ncl:3:97: error: resources.files.a.config.mode: expected a String, got a Number") {
-		t.Errorf("prov validate of a config using the generated contract: err=%v\n%s", err, out)
-	}
+`)
+	out := p.Run(cmdutil.ExitFailure, "validate", "-config", "typed.ncl")
+	provtest.Contains(t, "prov validate of a config using the generated contract", out,
+		"typed.ncl:3:97: error: resources.files.a.config.mode: expected a String, got a Number")
 }

@@ -1,114 +1,56 @@
 package localserver_test
 
-// End-to-end test of examples/local-server through the built prov binary: init locks the motd
-// taskserv, apply makes the sandbox server and installs motd on it, a second plan has nothing to do,
-// drift (the file edited by hand) is found by the health check and repaired, a new message is an update
-// in place, and destroy removes the file.
+// End-to-end test of examples/local-server through prov's real command line (this test binary, acting
+// as prov): init locks the motd taskserv, apply makes the sandbox server and installs motd on it, a
+// second plan has nothing to do, drift (the file edited by hand) is found by the health check and
+// repaired, a new message is an update in place, and destroy removes the file.
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/provhq/prov/internal/provtest"
 )
 
-// provBin is the prov binary under test, built once by TestMain.
-var provBin string
+func TestMain(m *testing.M) { provtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "prov-local-server-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	provBin = filepath.Join(dir, "prov")
-	if out, err := exec.Command("go", "build", "-o", provBin, "github.com/provhq/prov/cli/prov").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build prov: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// project is a copy of the example in a temporary directory, with a private home.
-type project struct {
-	t   *testing.T
-	dir string
-	env []string
-}
+// project is a copy of the example in a project of its own.
+type project struct{ *provtest.Project }
 
 func newProject(t *testing.T) *project {
 	t.Helper()
-	dir, home := t.TempDir(), t.TempDir()
-	src, err := os.ReadFile("main.ncl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.ncl"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache")}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if name != "HOME" && name != "NO_COLOR" && !strings.HasPrefix(name, "XDG_") && !strings.HasPrefix(name, "PROV_") {
-			env = append(env, kv)
-		}
-	}
-	return &project{t: t, dir: dir, env: env}
-}
-
-// run runs prov and fails the test unless it exits with want; it returns stdout and stderr together.
-func (p *project) run(want int, args ...string) string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, provBin, args...)
-	cmd.Dir, cmd.Env, cmd.WaitDelay = p.dir, p.env, 5*time.Second
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		p.t.Fatalf("prov %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	if code := cmd.ProcessState.ExitCode(); code != want {
-		p.t.Fatalf("prov %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
-	}
-	return out.String()
+	p := provtest.NewProject(t, nil)
+	p.Example("main.ncl")
+	return &project{p}
 }
 
 // motd is the installed file's content, "" when it does not exist.
 func (p *project) motd() string {
-	p.t.Helper()
-	b, err := os.ReadFile(filepath.Join(p.dir, "sandbox", "etc", "motd"))
+	p.T.Helper()
+	b, err := os.ReadFile(filepath.Join(p.Dir, "sandbox", "etc", "motd"))
 	if errors.Is(err, os.ErrNotExist) {
 		return ""
 	}
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	return string(b)
 }
 
 // state returns the addresses in prov.state.json and the install's healthy and version attributes.
 func (p *project) state() (addrs []string, install map[string]any) {
-	p.t.Helper()
-	data, err := os.ReadFile(filepath.Join(p.dir, "prov.state.json"))
+	p.T.Helper()
+	data, err := os.ReadFile(filepath.Join(p.Dir, "prov.state.json"))
 	if err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	var s struct {
 		Resources map[string]struct {
@@ -117,7 +59,7 @@ func (p *project) state() (addrs []string, install map[string]any) {
 		} `json:"resources"`
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
-		p.t.Fatal(err)
+		p.T.Fatal(err)
 	}
 	for addr, r := range s.Resources {
 		addrs = append(addrs, addr+" "+r.Type)
@@ -140,34 +82,34 @@ func TestExample(t *testing.T) {
 		wantOut  []string
 		wantMotd string
 	}{
-		{"init locks the taskserv", func() string { return p.run(0, "init") },
+		{"init locks the taskserv", func() string { return p.Run(0, "init") },
 			[]string{"taskserv motd: builtin/motd"}, ""},
-		{"plan", func() string { return p.run(2, "plan", "-detailed-exitcode") },
+		{"plan", func() string { return p.Run(2, "plan", "-detailed-exitcode") },
 			[]string{"# taskservs.box.motd will be created", "Plan: 2 to add, 0 to change, 0 to destroy."}, ""},
-		{"apply", func() string { return p.run(0, "apply", "-auto-approve") },
+		{"apply", func() string { return p.Run(0, "apply", "-auto-approve") },
 			[]string{"taskservs.box.motd: wrote etc/motd (100%)", "motd_healthy = true", `motd_version = "1.0.0"`}, welcome},
-		{"nothing to do", func() string { return p.run(0, "plan", "-detailed-exitcode") },
+		{"nothing to do", func() string { return p.Run(0, "plan", "-detailed-exitcode") },
 			[]string{"No changes."}, welcome},
 		{"drift is found", func() string {
-			if err := os.WriteFile(filepath.Join(p.dir, "sandbox", "etc", "motd"), []byte("tampered\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(p.Dir, "sandbox", "etc", "motd"), []byte("tampered\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			return p.run(2, "plan", "-detailed-exitcode")
+			return p.Run(2, "plan", "-detailed-exitcode")
 		}, []string{"etc/motd was changed outside prov", "# taskservs.box.motd will be updated in-place"}, "tampered\n"},
-		{"and repaired", func() string { return p.run(0, "apply", "-auto-approve") },
+		{"and repaired", func() string { return p.Run(0, "apply", "-auto-approve") },
 			[]string{"Resources: 0 added, 1 changed, 0 destroyed."}, welcome},
 		{"a new message is an update", func() string {
-			src, err := os.ReadFile(filepath.Join(p.dir, "main.ncl"))
+			src, err := os.ReadFile(filepath.Join(p.Dir, "main.ncl"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			src = bytes.Replace(src, []byte("Welcome to box"), []byte("Hello from box"), 1)
-			if err := os.WriteFile(filepath.Join(p.dir, "main.ncl"), src, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(p.Dir, "main.ncl"), src, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			return p.run(0, "apply", "-auto-approve")
+			return p.Run(0, "apply", "-auto-approve")
 		}, []string{"Resources: 0 added, 1 changed, 0 destroyed."}, "Hello from box, provisioned by prov.\n"},
-		{"destroy removes it", func() string { return p.run(0, "destroy", "-auto-approve") },
+		{"destroy removes it", func() string { return p.Run(0, "destroy", "-auto-approve") },
 			[]string{"taskservs.box.motd: Destruction complete", "Resources: 2 destroyed."}, ""},
 	}
 	for _, st := range steps {

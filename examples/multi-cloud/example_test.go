@@ -1,16 +1,11 @@
 package multicloud_test
 
-// End-to-end test of examples/multi-cloud through the built prov binary against the fake UpCloud and
-// EC2 APIs, both started in the test on 127.0.0.1: local, upcloud and aws resources referring to each
-// other are applied, changed through a reference, and destroyed.
+// End-to-end test of examples/multi-cloud through prov's real command line (this test binary, acting
+// as prov) against the fake UpCloud and EC2 APIs, both started in the test on 127.0.0.1: local, upcloud
+// and aws resources referring to each other are applied, changed through a reference, and destroyed.
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,77 +15,26 @@ import (
 
 	fakeec2 "github.com/provhq/prov/internal/fakecloud/ec2"
 	fakeupcloud "github.com/provhq/prov/internal/fakecloud/upcloud"
+	"github.com/provhq/prov/internal/provtest"
 )
 
-var provBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "prov-multicloud-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	provBin = filepath.Join(dir, "prov")
-	if out, err := exec.Command("go", "build", "-o", provBin, "github.com/provhq/prov/cli/prov").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build prov: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { provtest.Main(m) }
 
 func TestMultiCloud(t *testing.T) {
 	uc := fakeupcloud.Start(fakeupcloud.Options{Username: "demo", Password: "demo", Transition: 20 * time.Millisecond})
 	t.Cleanup(uc.Close)
 	ec2 := fakeec2.Start(fakeec2.Options{Transition: 20 * time.Millisecond})
 	t.Cleanup(ec2.Close)
-	dir, home := t.TempDir(), t.TempDir()
-	env := []string{"NO_COLOR=1", "HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
-		"UPCLOUD_API_URL=" + uc.URL(), "UPCLOUD_USERNAME=demo", "UPCLOUD_PASSWORD=demo",
-		"AWS_ENDPOINT_URL_EC2=" + ec2.URL(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake-secret",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(home, "aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "aws-credentials")}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case name == "HOME" || name == "NO_COLOR" || strings.HasPrefix(name, "XDG_"):
-		case strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "UPCLOUD_") || strings.HasPrefix(name, "PROV_") || strings.HasPrefix(name, "PROVISIONING_"):
-		default:
-			env = append(env, kv)
-		}
-	}
-	run := func(want int, args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, provBin, args...)
-		cmd.Dir, cmd.Env, cmd.WaitDelay = dir, env, 5*time.Second
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatalf("prov %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-		if code := cmd.ProcessState.ExitCode(); code != want {
-			t.Fatalf("prov %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
-		}
-		return out.String()
-	}
+	p := provtest.NewProject(t, []string{"AWS_", "UPCLOUD_"},
+		"UPCLOUD_API_URL="+uc.URL(), "UPCLOUD_USERNAME=demo", "UPCLOUD_PASSWORD=demo",
+		"AWS_ENDPOINT_URL_EC2="+ec2.URL(), "AWS_ACCESS_KEY_ID=AKIDFAKE", "AWS_SECRET_ACCESS_KEY=fake-secret",
+		"AWS_EC2_METADATA_DISABLED=true")
+	p.AddEnv("AWS_CONFIG_FILE="+filepath.Join(p.Home, "aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(p.Home, "aws-credentials"))
+	run := p.Run
 	example := func(version string) {
 		t.Helper()
-		src, err := os.ReadFile("main.ncl")
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := strings.ReplaceAll(string(src), `poll_interval = "1s"`, `poll_interval = "5ms"`)
-		s = strings.ReplaceAll(s, `version = "1.4.0"`, `version = "`+version+`"`)
-		if err := os.WriteFile(filepath.Join(dir, "main.ncl"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		p.Example("main.ncl", `poll_interval = "1s"`, `poll_interval = "5ms"`, `version = "1.4.0"`, `version = "`+version+`"`)
 	}
 	inventory := func() string {
 		t.Helper()
@@ -103,7 +47,7 @@ func TestMultiCloud(t *testing.T) {
 		if n := len(uc.Servers()); n != 1 || live != 1 {
 			t.Fatalf("the fakes hold %d upcloud servers and %d live instances, want 1 and 1", n, live)
 		}
-		data, err := os.ReadFile(filepath.Join(dir, "inventory.ini"))
+		data, err := os.ReadFile(p.Path("inventory.ini"))
 		if err != nil {
 			t.Fatal(err)
 		}

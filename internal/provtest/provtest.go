@@ -100,6 +100,35 @@ func (p *Project) Example(src string, edits ...string) {
 	p.Write("main.ncl", s)
 }
 
+// Path returns the path of a file of the project.
+func (p *Project) Path(name string) string { return filepath.Join(p.Dir, name) }
+
+// CopySources copies the configuration sources of directory src (its .ncl, .json, .toml and .yaml
+// files, but not prov's own prov.*.json) into the project, so that an example runs without touching
+// the outputs or state kept in its directory.
+func (p *Project) CopySources(src string) {
+	p.T.Helper()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		p.T.Fatal(err)
+	}
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".ncl", ".json", ".toml", ".yaml":
+		default:
+			continue
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), "prov.") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			p.T.Fatal(err)
+		}
+		p.Write(e.Name(), string(data))
+	}
+}
+
 // Command prepares prov args in the project.
 func (p *Project) Command(ctx context.Context, args ...string) *exec.Cmd {
 	exe, err := os.Executable()
@@ -129,6 +158,26 @@ func (p *Project) Run(want int, args ...string) string {
 		p.T.Fatalf("prov %s: exit %d, want %d\n%s", strings.Join(args, " "), code, want, out.String())
 	}
 	return out.String()
+}
+
+// Stdout runs prov like Run and returns its standard output alone (for -json output); the standard
+// error is shown when the exit code is not want.
+func (p *Project) Stdout(want int, args ...string) string {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := p.Command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		p.T.Fatalf("prov %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != want {
+		p.T.Fatalf("prov %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }
 
 // State returns the resources of prov.state.json: address → attributes.
