@@ -1,6 +1,7 @@
 package taskserv
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -92,15 +93,35 @@ func (s *Servers) Exec(server any) (plugins.Exec, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.Host == "" {
+		return pending{t.Name}, nil
+	}
 	return s.ssh.Exec(t), nil
 }
+
+// pending is the channel to a server whose address is not known yet: planning may build it, nothing
+// may use it.
+type pending struct{ name string }
+
+func (p pending) err() error {
+	return fmt.Errorf("server %s does not exist yet: its address is known after apply", p.name)
+}
+
+func (p pending) Run(context.Context, plugins.ExecCommand) (*plugins.ExecResult, error) {
+	return nil, p.err()
+}
+
+func (p pending) PutFile(context.Context, string, []byte, uint32) error { return p.err() }
+
+func (p pending) GetFile(context.Context, string) ([]byte, error) { return nil, p.err() }
 
 // target reads where to reach a server over SSH from its state.
 func target(m map[string]any) (sshexec.Target, error) {
 	t := sshexec.Target{Name: serverName(m)}
+	unknown := false
 	for _, k := range []string{"address", "ipv4", "public_ip"} {
 		if value.IsUnknown(m[k]) {
-			t.Host = "(known after apply)"
+			unknown = true // t.Host stays empty: a pending server
 			break
 		}
 		if a, _ := m[k].(string); a != "" {
@@ -108,7 +129,7 @@ func target(m map[string]any) (sshexec.Target, error) {
 			break
 		}
 	}
-	if t.Host == "" {
+	if t.Host == "" && !unknown {
 		return t, fmt.Errorf("server %s has no address to reach it over SSH: its state has no ipv4, public_ip or address", t.Name)
 	}
 	switch p := m["port"].(type) {
@@ -140,7 +161,7 @@ func target(m map[string]any) (sshexec.Target, error) {
 
 // serverName names a server by what its state says of it.
 func serverName(m map[string]any) string {
-	for _, k := range []string{"hostname", "id", "address", "ipv4"} {
+	for _, k := range []string{"hostname", "id", "address", "ipv4", "public_ip"} {
 		if s, ok := m[k].(string); ok && s != "" {
 			return fmt.Sprintf("%q", s)
 		}

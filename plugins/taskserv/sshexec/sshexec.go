@@ -171,6 +171,11 @@ func (p *Pool) session(ctx context.Context, t Target) (*ssh.Session, error) {
 		if err == nil {
 			return s, nil
 		}
+		// A live connection that refuses a session (sshd's MaxSessions) keeps its other sessions;
+		// only a dead one (the server rebooted) is replaced.
+		if _, _, kerr := c.client.SendRequest("keepalive@openssh.com", true, nil); kerr == nil {
+			return nil, fmt.Errorf("ssh: %s: open session: %w", t.Name, err)
+		}
 		_ = c.client.Close()
 		c.client = nil
 	}
