@@ -348,22 +348,7 @@ func doctests(corpus string, opts Options) (Suite, error) {
 				return Case{Reason: err.Error()}
 			}
 			name := fmt.Sprintf("<%s:%d>", t.StdPath, t.Line)
-			// examples may use the function's short name
-			short := t.StdPath[strings.LastIndex(t.StdPath, ".")+1:]
-			if !token.Keywords[short] {
-				t.Code = fmt.Sprintf("let %s = %s in\n%s", short, t.StdPath, t.Code)
-			}
-			// and the other names of the same module
-			module := t.StdPath[:strings.LastIndex(t.StdPath, ".")]
-			if v, err := sess.EvalSource(name, "std.record.fields "+module, true); err == nil {
-				if a, ok := v.(*eval.Array); ok {
-					for _, e := range a.Elems {
-						if f, ok := e.Value().(string); ok && f != short && regexp.MustCompile(`\b`+regexp.QuoteMeta(f)+`\b`).MatchString(t.Code) && !token.Keywords[f] {
-							t.Code = fmt.Sprintf("let %s = %s.%s in\n%s", f, module, f, t.Code)
-						}
-					}
-				}
-			}
+			t.Code = inScope(sess, t.StdPath, t.Code)
 			switch t.ExpectedKind {
 			case "value":
 				src := "(\n" + t.Code + "\n) == (\n" + t.Expected + "\n)"
@@ -390,6 +375,46 @@ func doctests(corpus string, opts Options) (Suite, error) {
 		s.Cases = append(s.Cases, c)
 	}
 	return s, nil
+}
+
+// identifier matches the names an example may use.
+var identifier = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_'-]*`)
+
+// inScope returns an example of the standard library item at stdPath (std.array.fold_left) preceded by
+// bindings for the names it uses unqualified. Upstream's `nickel test` inserts every example into the
+// record next to the field it documents, "for the test to be evaluated in the same environment as the
+// field that declares it" (doctest_transform in cli/src/doctest.rs of nickel-lang/nickel): the fields
+// of its module (fold_left, map, …) and of every enclosing record (std's own: array, string, is_number,
+// …) are in scope, the innermost record's shadowing the outer ones'. Only those names are bound.
+func inScope(sess *nickel.Session, stdPath, code string) string {
+	used := map[string]bool{}
+	for _, w := range identifier.FindAllString(code, -1) {
+		used[w] = true
+	}
+	bound := map[string]bool{}
+	var lets []string
+	parts := strings.Split(stdPath, ".")
+	// innermost record first: its names shadow the enclosing ones
+	for i := len(parts) - 1; i >= 1; i-- {
+		record := strings.Join(parts[:i], ".")
+		v, err := sess.EvalSource("<scope>", "std.record.fields "+record, true)
+		if err != nil {
+			continue
+		}
+		a, ok := v.(*eval.Array)
+		if !ok {
+			continue
+		}
+		for _, e := range a.Elems {
+			f, ok := e.Value().(string)
+			if !ok || !used[f] || bound[f] || token.Keywords[f] || f == "std" {
+				continue
+			}
+			bound[f] = true
+			lets = append(lets, fmt.Sprintf("let %s = %s.%s in\n", f, record, f))
+		}
+	}
+	return strings.Join(lets, "") + code
 }
 
 type snippet struct {
@@ -493,6 +518,21 @@ func runSnippet(corpus string, sn snippet, prelude string) Case {
 
 func normalize(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// notes explain how the suites are run where that is not obvious.
+const notes = `
+Notes:
+
+- **stdlib-doctests** run each example as upstream's ` + "`nickel test`" + ` does: in the environment of the
+  field it documents (upstream inserts the example into the record next to that field; see
+  ` + "`doctest_transform`" + ` in ` + "`cli/src/doctest.rs`" + `), so the names of its module and of ` + "`std`" + ` itself
+  (` + "`fold_left`, `array`" + `) are in scope. Some corpus entries (` + "`std.enum.Enum`" + ` and
+  ` + "`std.record.has_field_with_opts`" + `) are not examples at all: the corpus extractor ran past the end of a
+  code block into the documentation's prose and source. They are counted as failures all the same.
+- **integration-pass** leaves out the tests run in typecheck mode and **integration-error** the tests
+  whose expected class is not an evaluation, parse, import or export error: static type errors wait for
+  a typechecker.
+`
+
 // Markdown renders the failing cases of suites.
 func Markdown(suites []Suite) string {
 	var b strings.Builder
@@ -502,6 +542,7 @@ func Markdown(suites []Suite) string {
 		p, f := s.Counts()
 		fmt.Fprintf(&b, "| %s | %d | %d |\n", s.Name, p, f)
 	}
+	b.WriteString(notes)
 	for _, s := range suites {
 		var failed []Case
 		for _, c := range s.Cases {

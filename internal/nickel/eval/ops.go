@@ -18,11 +18,8 @@ func (m *Machine) evalBinOp(n *ast.BinOp, env *Env) Value {
 		if (n.Op == "&&") != b {
 			return b
 		}
-		r := m.Eval(n.R, env)
-		if _, ok := r.(bool); !ok {
-			Failf("EvalError::NAryPrimopTypeError", n.R.Span(), "type error: `%s` expects a Bool, got %s", n.Op, TypeName(r))
-		}
-		return r
+		// like upstream, the second operand is the result as it is: `true && x` is x
+		return m.Eval(n.R, env)
 	case "|>":
 		return m.Apply(m.Eval(n.R, env), m.thunk(n.L, env), n.Pos)
 	case "&":
