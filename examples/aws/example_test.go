@@ -67,7 +67,8 @@ func (p *project) live() []string {
 func TestServers(t *testing.T) {
 	p := newProject(t, fakeec2.Options{Region: "eu-north-1", Transition: 20 * time.Millisecond})
 	edits := []string{`config = { region = aws_region }`, `config = { region = aws_region, poll_interval = "10ms" }`}
-	if _, ok := builtin.Plugins.Taskservs["containerd"]; !ok {
+	_, containerd := builtin.Plugins.Taskservs["containerd"]
+	if !containerd {
 		t.Log("prov has no containerd taskserv: the servers are planned without it")
 		edits = append(edits, `taskservs = ["containerd"],`, `taskservs = [],`)
 	}
@@ -75,6 +76,11 @@ func TestServers(t *testing.T) {
 	servers := []string{"-target", "servers.web-01", "-target", "servers.web-02", "-target", "servers.db-01"}
 	p.Run(0, "init")
 	p.Run(0, "validate")
+	if containerd {
+		// The whole plan has the installs, which only an apply over SSH could make.
+		provtest.Contains(t, "the whole plan", p.Run(0, "plan"), "taskservs.web-01.containerd will be created",
+			"taskservs.web-02.containerd will be created", "Plan: 6 to add, 0 to change, 0 to destroy.")
+	}
 
 	p.Run(0, append([]string{"plan", "-out", "create.plan"}, servers...)...)
 	md := p.Run(0, "show", "-format=markdown", "create.plan")
