@@ -49,7 +49,12 @@ type Rejected struct {
 	Pieces []value.Path
 }
 
-func (r *Rejected) Error() string { return r.Diagnostics.Err().Error() }
+func (r *Rejected) Error() string {
+	if len(r.Diagnostics) == 0 {
+		return "the configuration's contract rejected it"
+	}
+	return r.Diagnostics.String()
+}
 
 // Load reads the document at path: a .json file, a .ncl file (evaluated by opts.Nickel), or a directory
 // holding main.ncl or, failing that, main.json. It returns the document and every problem found; the
