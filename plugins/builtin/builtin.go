@@ -11,6 +11,7 @@ import (
 	"github.com/provhq/prov/plugins/taskservs/cilium"
 	"github.com/provhq/prov/plugins/taskservs/containerd"
 	"github.com/provhq/prov/plugins/taskservs/coredns"
+	"github.com/provhq/prov/plugins/taskservs/etcd"
 	"github.com/provhq/prov/plugins/taskservs/kubernetes"
 	"github.com/provhq/prov/plugins/taskservs/motd"
 	"github.com/provhq/prov/plugins/upcloud"
@@ -30,5 +31,6 @@ var Plugins = host.Builtins{
 		"kubernetes": func() plugins.Taskserv { return sdk.NewTaskservServer(kubernetes.New()) },
 		"cilium":     func() plugins.Taskserv { return sdk.NewTaskservServer(cilium.New()) },
 		"coredns":    func() plugins.Taskserv { return sdk.NewTaskservServer(coredns.New()) },
+		"etcd":       func() plugins.Taskserv { return sdk.NewTaskservServer(etcd.New()) },
 	},
 }

@@ -151,3 +151,13 @@ fetch() {
 	_sum=$(curl -fsSL "$1.$3" | cut -d' ' -f1)
 	echo "$_sum  $2" | sha256sum -c - >/dev/null || die "checksum mismatch for $1"
 }
+
+# fetch_listed URL FILE SUMS_URL: downloads URL to FILE, checked against its line in the SHA256SUMS
+# file of the release.
+fetch_listed() {
+	mkdir -p "$(dirname "$2")"
+	curl -fsSL "$1" -o "$2"
+	_sum=$(curl -fsSL "$3" | awk -v f="${1##*/}" '$2 == f || $2 == "*" f { print $1 }')
+	[ -n "$_sum" ] || die "${1##*/} is not listed in $3"
+	echo "$_sum  $2" | sha256sum -c - >/dev/null || die "checksum mismatch for $1"
+}

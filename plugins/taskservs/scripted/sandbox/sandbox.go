@@ -62,6 +62,9 @@ func New(t testing.TB) *Sandbox {
 			t.Fatal(err)
 		}
 	}
+	if err := os.WriteFile(filepath.Join(state, "downloads"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	osRelease := "ID=ubuntu\nVERSION_ID=\"24.04\"\nVERSION_CODENAME=noble\n"
 	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
 		t.Fatal(err)
@@ -115,6 +118,8 @@ func Mutating(call string) bool {
 		return slices.ContainsFunc(f[1:], func(a string) bool {
 			return slices.Contains([]string{"apply", "create", "delete", "patch", "label", "taint"}, a)
 		})
+	case "etcdctl":
+		return slices.Contains(f, "put") || slices.Contains(f, "del") || slices.Contains(f, "member")
 	case "cilium":
 		return arg(1) != "version" && arg(1) != "status"
 	}

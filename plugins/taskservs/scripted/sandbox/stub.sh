@@ -89,11 +89,21 @@ curl)
 	done
 	o=$(outfile "$@")
 	case "$url" in
+	*/SHA256SUMS)
+		out=$(while read -r u; do
+			if [ "${u%/*}" = "${url%/*}" ]; then
+				printf '%s  %s\n' "$(printf '%s\n' "download of $u" | sha256sum | cut -d' ' -f1)" "${u##*/}"
+			fi
+		done <"$st/downloads")
+		;;
 	*.sha256sum | *.sha256)
 		body="download of ${url%.*}"
 		out="$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)  $(basename "${url%.*}")"
 		;;
-	*) out="download of $url" ;;
+	*)
+		out="download of $url"
+		echo "$url" >>"$st/downloads"
+		;;
 	esac
 	if [ -n "$o" ]; then printf '%s\n' "$out" >"$o"; else printf '%s\n' "$out"; fi
 	;;
@@ -107,9 +117,11 @@ tar)
 	archive=""
 	dir=.
 	members=""
+	strip=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		-C) dir=$2; shift ;;
+		--strip-components=*) strip=${1#*=} ;;
 		-*f) archive=$2; shift ;;
 		-*) ;;
 		*) members="$members $1" ;;
@@ -118,7 +130,8 @@ tar)
 	done
 	version=$(sed -n 's|.*/v\{0,1\}\([0-9][0-9.]*\)/.*|\1|p' "$archive")
 	for m in $members; do
-		printf '#!/bin/sh\nSTUB_NAME=%s STUB_VERSION=%s exec %s "$@"\n' "$m" "$version" "$STUB_BIN/stub" >"$dir/$m"
+		[ "$strip" = 0 ] || m=${m#*/}
+		printf '#!/bin/sh\nSTUB_NAME=%s STUB_VERSION=%s exec %s "$@"\n' "${m##*/}" "$version" "$STUB_BIN/stub" >"$dir/$m"
 		chmod 755 "$dir/$m"
 	done
 	;;
@@ -177,6 +190,10 @@ cilium)
 coredns)
 	echo "CoreDNS-$STUB_VERSION"
 	;;
+etcd)
+	printf 'etcd Version: %s\nGit SHA: stub\nGo Version: go1.22.7\n' "$STUB_VERSION"
+	;;
+etcdctl | etcdutl) ;;
 *)
 	echo "stub: unknown command $name" >&2
 	exit 2
