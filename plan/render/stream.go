@@ -1,16 +1,19 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/state"
 )
@@ -121,16 +124,29 @@ func (s *Stream) emit(level, typ, msg string, fields map[string]any) {
 	s.write(typ, ev)
 }
 
-// write encodes ev as one line and writes it. The encoding is done outside the lock.
+// write encodes ev as one line (<, > and & as themselves, like the hand-written events) and writes it.
 func (s *Stream) write(typ string, ev any) {
-	b, err := json.Marshal(ev)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(ev)
+	b := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
+	if err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = fmt.Errorf("render: event %s: %w", typ, err)
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.writeLine(b)
+}
+
+// writeLine writes one encoded event.
+func (s *Stream) writeLine(b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return
-	}
-	if err != nil {
-		s.err = fmt.Errorf("render: event %s: %w", typ, err)
 		return
 	}
 	s.queue = append(append(s.queue, b...), '\n')
@@ -148,7 +164,7 @@ func (s *Stream) write(typ string, ev any) {
 		s.mu.Lock()
 		s.spare, s.written, s.writing = group, upTo, false
 		if err != nil && s.err == nil {
-			s.err = fmt.Errorf("render: write event %s: %w", typ, err)
+			s.err = fmt.Errorf("render: write events: %w", err)
 		}
 		s.wrote.Broadcast()
 	}
@@ -317,51 +333,50 @@ func resourceEvent(addr, typ string) map[string]any {
 }
 
 // emitHook writes an apply event. These are the stream's bulk (two or more per operation), so they
-// are typed rather than maps: the fields are in the order a map's sorted keys would give, and the
-// bytes are the same.
+// are written by hand rather than marshalled from maps: the fields in the order a map's sorted keys
+// would give, the bytes the same (golden test).
 func (s *Stream) emitHook(level, typ, msg string, h Hook, withElapsed bool) {
 	provider, _, _ := strings.Cut(h.Type, "_")
-	ev := hookLine{Level: level, Message: msg, Module: "prov.ui", Timestamp: s.now().Format(timestampLayout), Type: typ,
-		Hook: hookJSON{Action: streamAction(h.Action), Message: h.Message, Percent: max(h.Percent, 0),
-			Resource: resourceJSON{Addr: h.Addr, ImpliedProvider: provider, Resource: h.Addr, ResourceName: name(h.Addr), ResourceType: h.Type}}}
-	if h.IDKey != "" {
-		ev.Hook.IDKey, ev.Hook.IDValue = &h.IDKey, &h.IDValue
-	}
+	b := make([]byte, 0, 512)
+	b = append(b, `{"@level":`...)
+	b = value.AppendString(b, level)
+	b = append(b, `,"@message":`...)
+	b = value.AppendString(b, msg)
+	b = append(b, `,"@module":"prov.ui","@timestamp":`...)
+	b = value.AppendString(b, s.now().Format(timestampLayout))
+	b = append(b, `,"hook":{"action":`...)
+	b = value.AppendString(b, streamAction(h.Action))
 	if withElapsed {
-		secs := int(h.Elapsed / time.Second)
-		ev.Hook.Elapsed = &secs
+		b = append(b, `,"elapsed_seconds":`...)
+		b = strconv.AppendInt(b, int64(h.Elapsed/time.Second), 10)
 	}
-	s.write(typ, ev)
-}
-
-type hookLine struct {
-	Level     string   `json:"@level"`
-	Message   string   `json:"@message"`
-	Module    string   `json:"@module"`
-	Timestamp string   `json:"@timestamp"`
-	Hook      hookJSON `json:"hook"`
-	Type      string   `json:"type"`
-}
-
-type hookJSON struct {
-	Action   string       `json:"action"`
-	Elapsed  *int         `json:"elapsed_seconds,omitempty"`
-	IDKey    *string      `json:"id_key,omitempty"`
-	IDValue  *string      `json:"id_value,omitempty"`
-	Message  string       `json:"message,omitempty"`
-	Percent  int          `json:"percent,omitempty"`
-	Resource resourceJSON `json:"resource"`
-}
-
-// resourceJSON is resourceEvent as a struct.
-type resourceJSON struct {
-	Addr            string `json:"addr"`
-	ImpliedProvider string `json:"implied_provider"`
-	Module          string `json:"module"`
-	Resource        string `json:"resource"`
-	ResourceKey     any    `json:"resource_key"`
-	ResourceName    string `json:"resource_name"`
-	ResourceType    string `json:"resource_type"`
+	if h.IDKey != "" {
+		b = append(b, `,"id_key":`...)
+		b = value.AppendString(b, h.IDKey)
+		b = append(b, `,"id_value":`...)
+		b = value.AppendString(b, h.IDValue)
+	}
+	if h.Message != "" {
+		b = append(b, `,"message":`...)
+		b = value.AppendString(b, h.Message)
+	}
+	if h.Percent > 0 {
+		b = append(b, `,"percent":`...)
+		b = strconv.AppendInt(b, int64(h.Percent), 10)
+	}
+	b = append(b, `,"resource":{"addr":`...)
+	b = value.AppendString(b, h.Addr)
+	b = append(b, `,"implied_provider":`...)
+	b = value.AppendString(b, provider)
+	b = append(b, `,"module":"","resource":`...)
+	b = value.AppendString(b, h.Addr)
+	b = append(b, `,"resource_key":null,"resource_name":`...)
+	b = value.AppendString(b, name(h.Addr))
+	b = append(b, `,"resource_type":`...)
+	b = value.AppendString(b, h.Type)
+	b = append(b, `}},"type":`...)
+	b = value.AppendString(b, typ)
+	s.writeLine(append(b, '}'))
 }
 
 func refreshEvent(h Hook) map[string]any {
