@@ -126,10 +126,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, code := validate(t, tt.src)
-			if code != cmdutil.ExitFailure || v.Valid {
-				t.Fatalf("exit %d, valid %v; want exit 1, invalid", code, v.Valid)
-			}
+			v := validate(t, tt.src)
 			var got []problem
 			for _, d := range v.Diagnostics {
 				got = append(got, problem{d.Pos.String(), d.Path, d.Summary})
