@@ -117,6 +117,23 @@ func TestInstance(t *testing.T) {
 						}
 						return nil
 					}))},
+			// A bigger root volume of another type is modified in place.
+			{Config: instanceConfig("t3.small", map[string]any{"ami": fakeec2.DebianAMI, "root_block_device": map[string]any{"volume_size": 30, "volume_type": "gp2"}}),
+				Action: plugintest.Update,
+				Check: plugintest.Attrs(
+					plugintest.Attr("root_block_device", map[string]any{"volume_size": 30.0, "volume_type": "gp2", "delete_on_termination": true}),
+					checkFake(func(in fakeec2.Instance) error {
+						for _, v := range f.Volumes() {
+							if v.AttachedTo == in.ID && (v.Size != 30 || v.Type != "gp2") {
+								return fmt.Errorf("root volume %+v", v)
+							}
+						}
+						return nil
+					}))},
+			// A smaller one is a new instance.
+			{Config: instanceConfig("t3.small", map[string]any{"ami": fakeec2.DebianAMI, "root_block_device": map[string]any{"volume_size": 25, "volume_type": "gp2"}}),
+				Action: plugintest.Replace,
+				Check:  plugintest.Attr("root_block_device.volume_size", 25.0)},
 		},
 		CheckDestroyed: func(map[string]any) error {
 			if n := len(live(f)); n != 0 {

@@ -16,9 +16,9 @@ var volumeTypes = []string{"gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"}
 
 func instanceResource() *sdk.Resource {
 	return &sdk.Resource{
-		Description: "An EC2 instance: the aws server. Changing ami, subnet_id, key_name or root_block_device " +
-			"replaces it; a new instance_type or user_data stops it, changes it and starts it again; tags and " +
-			"security groups change in place.",
+		Description: "An EC2 instance. Changing ami, subnet_id, key_name, a smaller root volume or its " +
+			"delete_on_termination replaces it; a new instance_type or user_data stops it, changes it and starts it " +
+			"again; a bigger root volume, its type, tags and security groups change in place.",
 		Attributes: map[string]*sdk.Attribute{
 			"ami":           {Type: sdk.String, Required: true, ForceNew: true, Validators: []sdk.Validator{sdk.Regexp(`^ami-[0-9a-f]+$`)}, Description: "AMI to launch, e.g. ami-0e2c8caa4b6378d8c."},
 			"instance_type": {Type: sdk.String, Required: true, Description: "Instance type, e.g. t3.micro. A change stops and restarts the instance."},
@@ -29,10 +29,10 @@ func instanceResource() *sdk.Resource {
 			"user_data": {Type: sdk.String, Optional: true, Description: "User data (cloud-init), as plain text. A change stops and restarts the instance."},
 			"tags":      {Type: sdk.MapOf(sdk.String), Optional: true, Description: "Tags of the instance and of its root volume."},
 			"root_block_device": {Type: sdk.Object(map[string]*sdk.Attribute{
-				"volume_size":           {Type: sdk.Number, Optional: true, Default: 8, Validators: []sdk.Validator{sdk.Between(1, 16384)}, Description: "Size in GiB."},
-				"volume_type":           {Type: sdk.String, Optional: true, Default: "gp3", Validators: []sdk.Validator{sdk.OneOf(volumeTypes...)}, Description: "EBS volume type."},
-				"delete_on_termination": {Type: sdk.Bool, Optional: true, Default: true, Description: "Delete the volume with the instance."},
-			}), Optional: true, Computed: true, ForceNew: true, Description: "The root volume. Default: as the AMI has it."},
+				"volume_size":           {Type: sdk.Number, Optional: true, Default: 8, Validators: []sdk.Validator{sdk.Between(1, 16384)}, Description: "Size in GiB. It grows in place; a smaller size replaces the instance."},
+				"volume_type":           {Type: sdk.String, Optional: true, Default: "gp3", Validators: []sdk.Validator{sdk.OneOf(volumeTypes...)}, Description: "EBS volume type; it changes in place."},
+				"delete_on_termination": {Type: sdk.Bool, Optional: true, Default: true, ForceNew: true, Description: "Delete the volume with the instance."},
+			}), Optional: true, Computed: true, Description: "The root volume. Default: as the AMI has it."},
 			"arn":               {Type: sdk.String, Computed: true, Description: "ARN of the instance."},
 			"instance_state":    {Type: sdk.String, Computed: true, Description: "running, stopped, …"},
 			"availability_zone": {Type: sdk.String, Computed: true, Description: "Zone the instance runs in."},
@@ -52,6 +52,9 @@ func instanceResource() *sdk.Resource {
 }
 
 func planInstance(_ context.Context, op *sdk.Op, d *sdk.Data) error {
+	if o, ok := d.Old("root_block_device.volume_size").(float64); ok && !d.IsNew() && d.IsKnown("root_block_device") && d.Float("root_block_device.volume_size") < o {
+		d.RequireReplace("root_block_device.volume_size") // EBS never shrinks a volume
+	}
 	c, ok := op.Client.(*client)
 	if !ok || !d.IsKnown("instance_type") {
 		return nil
@@ -156,6 +159,12 @@ func updateInstance(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	if d.HasChange("vpc_security_group_ids") && d.List("vpc_security_group_ids") != nil {
 		if err := c.setGroups(ctx, op, id, d.List("vpc_security_group_ids")); err != nil {
 			return err
+		}
+	}
+	if d.HasChange("root_block_device") && d.Map("root_block_device") != nil {
+		vol, _ := d.Old("root_volume_id").(string)
+		if err := c.modifyVolume(ctx, op, vol, d.Int("root_block_device.volume_size"), d.String("root_block_device.volume_type"), nil, nil); err != nil {
+			return sdk.AttrError("root_block_device", err)
 		}
 	}
 	var typ, ud *string
