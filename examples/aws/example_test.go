@@ -227,15 +227,23 @@ func TestExample(t *testing.T) {
 
 // TestCrashMidCreate kills prov (and its plugin) with SIGKILL while RunInstances is in flight, or just
 // after it returned, then finishes with apply -resume: exactly one instance exists, and it is the
-// one in the state.
+// one in the state. The server is an aws_instance, or an aws_server of the servers section.
 func TestCrashMidCreate(t *testing.T) {
+	const instance = `"resources": {"servers.web": {"type": "aws_instance",
+    "config": {"ami": "` + fakeec2.UbuntuAMI + `", "instance_type": "t3.micro", "tags": {"Name": "web"}}}}`
+	const server = `"servers": {"web": {"provider": "aws", "plan": "small", "zone": "us-east-1b",
+    "ssh_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO2Ap4IJsLRHnHuUJ9fp1v7XJfYzP6eH2AXbVKc2Fm2Q ops@example"], "hostname": "web"}}`
 	for _, tc := range []struct {
 		name       string
 		latency    time.Duration // of RunInstances' response
 		transition time.Duration
+		doc        string // the document's resources or servers
+		stateKey   string // the attribute with the instance's state
+		keyPairs   int
 	}{
-		{"response in flight", 3 * time.Second, 20 * time.Millisecond},
-		{"instance pending", 0, 3 * time.Second},
+		{"response in flight", 3 * time.Second, 20 * time.Millisecond, instance, "instance_state", 0},
+		{"instance pending", 0, 3 * time.Second, instance, "instance_state", 0},
+		{"server pending", 0, 3 * time.Second, server, "state", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -243,8 +251,7 @@ func TestCrashMidCreate(t *testing.T) {
 			p.fake.SetLatency("RunInstances", tc.latency)
 			p.Write("main.json", `{"prov": "1",
   "providers": {"aws": {"source": "builtin/aws", "config": {"region": "us-east-1", "poll_interval": "20ms"}}},
-  "resources": {"servers.web": {"type": "aws_instance",
-    "config": {"ami": "`+fakeec2.UbuntuAMI+`", "instance_type": "t3.micro", "tags": {"Name": "web"}}}}}`)
+  `+tc.doc+`}`)
 			p.Run(0, "init")
 
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -284,8 +291,11 @@ func TestCrashMidCreate(t *testing.T) {
 			if got := p.State()["servers.web"]["id"]; got != live[0].ID {
 				t.Errorf("the state has %v, the fake %s", got, live[0].ID)
 			}
-			if got := p.State()["servers.web"]["instance_state"]; got != "running" {
-				t.Errorf("instance_state %v, want running", got)
+			if got := p.fake.KeyPairs(); len(got) != tc.keyPairs {
+				t.Errorf("key pairs %v, want %d", got, tc.keyPairs)
+			}
+			if got := p.State()["servers.web"][tc.stateKey]; got != "running" {
+				t.Errorf("%s %v, want running", tc.stateKey, got)
 			}
 			p.Run(0, "plan", "-detailed-exitcode")
 		})
