@@ -39,10 +39,22 @@ func TestPathRoundTrip(t *testing.T) {
 }
 
 func TestEncodeDecodeKeepsUnknowns(t *testing.T) {
-	v := map[string]any{"id": Unknown, "tags": []any{"a", Unknown}, "n": 3.0, "s": "${not.a.marker}"}
+	v := map[string]any{"id": Unknown, "tags": []any{"a", Unknown}, "n": 3.0, "s": "${not.a.marker}",
+		"deep": map[string]any{"list": []any{map[string]any{"x": Unknown, "y": 1.0}}, "known": true}}
 	data, unknown, err := Encode(v)
 	if err != nil {
 		t.Fatal(err)
+	}
+	wantJSON := `{"deep":{"known":true,"list":[{"x":null,"y":1}]},"id":null,"n":3,"s":"${not.a.marker}","tags":["a",null]}`
+	if diff := cmp.Diff(wantJSON, string(data)); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+	var paths []string
+	for _, p := range unknown {
+		paths = append(paths, p.String())
+	}
+	if diff := cmp.Diff([]string{"deep.list[0].x", "id", "tags[1]"}, paths); diff != "" {
+		t.Errorf("unknown paths (-want +got):\n%s", diff)
 	}
 	got, err := Decode(data, unknown)
 	if err != nil {
@@ -50,6 +62,9 @@ func TestEncodeDecodeKeepsUnknowns(t *testing.T) {
 	}
 	if !Equal(v, got) {
 		t.Fatalf("round trip: got %v, want %v", got, v)
+	}
+	if data, unknown, err := Encode(Unknown); err != nil || string(data) != "null" || len(unknown) != 1 || len(unknown[0]) != 0 {
+		t.Errorf("Encode(Unknown) = %s, %v, %v; want null and the root path", data, unknown, err)
 	}
 	if !HasUnknown(got) || HasUnknown(map[string]any{"s": "x"}) {
 		t.Fatal("HasUnknown wrong")
