@@ -50,10 +50,13 @@ type Options struct {
 	// ConnectTimeout bounds one connection attempt (TCP and SSH handshake); default 10s.
 	ConnectTimeout time.Duration
 	// RetryFor is how long failed connection attempts are retried, for a server that is still booting
-	// (sshd not listening yet, cloud-init not done installing keys); default 3m. Host key problems are
-	// never retried.
+	// (sshd not listening yet, cloud-init not done installing keys); default 3m. A refused key is
+	// retried for 30s at most, host key problems never.
 	RetryFor time.Duration
 }
+
+// authRetry bounds the retries of a connection whose key the server refuses.
+var authRetry = 30 * time.Second
 
 // Target is one server to reach.
 type Target struct {
@@ -246,7 +249,11 @@ func (p *Pool) dial(ctx context.Context, t Target) (*ssh.Client, error) {
 			return keyErr
 		},
 	}
-	deadline := time.Now().Add(p.opts.RetryFor)
+	start := time.Now()
+	deadline := start.Add(p.opts.RetryFor)
+	// A key refused is retried only briefly: cloud-init installs keys soon after sshd starts, and a
+	// wrong key should not cost the whole boot timeout.
+	authDeadline := start.Add(min(p.opts.RetryFor, authRetry))
 	delay := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		client, err := dialContext(ctx, t.addr(), cfg)
@@ -256,7 +263,11 @@ func (p *Pool) dial(ctx context.Context, t Target) (*ssh.Client, error) {
 		if keyErr != nil {
 			return nil, fmt.Errorf("ssh: %w", keyErr)
 		}
-		if ctx.Err() != nil || time.Now().Add(delay).After(deadline) {
+		end := deadline
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			end = authDeadline
+		}
+		if ctx.Err() != nil || time.Now().Add(delay).After(end) {
 			return nil, fmt.Errorf("ssh: connect to %s (%s@%s) after %d attempts: %w", t.Name, t.user(), t.addr(), attempt, err)
 		}
 		select {

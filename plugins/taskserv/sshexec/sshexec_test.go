@@ -357,3 +357,57 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestRefusedKey retries a refused key briefly (cloud-init may still be installing it), not for the
+// whole boot timeout.
+func TestRefusedKey(t *testing.T) {
+	defer sshexec.SetAuthRetry(400 * time.Millisecond)()
+	w := newWorld(t)
+	stranger, _ := sshtest.IdentityFile(t, "")
+	o := w.options()
+	o.IdentityFiles, o.RetryFor = []string{stranger}, time.Hour
+	start := time.Now()
+	_, err := pool(t, o).Exec(w.target()).Run(context.Background(), plugins.ExecCommand{Command: "true"})
+	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") || strings.Contains(err.Error(), "after 1 attempts") {
+		t.Fatalf("err = %v; want an authentication error after some attempts", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("gave up after %v; want about 400ms", d)
+	}
+}
+
+// TestMaxSessions: a connection that refuses one more session (sshd's MaxSessions) is kept, with the
+// command running on it.
+func TestMaxSessions(t *testing.T) {
+	id, signer := sshtest.IdentityFile(t, "")
+	srv := sshtest.Start(t, sshtest.Options{Authorized: []ssh.PublicKey{signer.PublicKey()}, MaxSessions: 1})
+	o := sshexec.Options{IdentityFiles: []string{id}, KnownHosts: filepath.Join(t.TempDir(), "kh"),
+		StrictHostKeyChecking: sshexec.AcceptNew, RetryFor: time.Millisecond}
+	x := pool(t, o).Exec(sshexec.Target{Name: "box", Host: srv.Host, Port: srv.Port, Root: srv.Dir})
+	ctx := context.Background()
+	long := make(chan *plugins.ExecResult)
+	go func() {
+		r, err := x.Run(ctx, plugins.ExecCommand{Command: "touch started; sleep 1; echo done"})
+		if err != nil {
+			t.Error(err)
+		}
+		long <- r
+	}()
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(srv.Dir, "started")); err == nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("the long command did not start")
+		}
+	}
+	if _, err := x.Run(ctx, plugins.ExecCommand{Command: "true"}); err == nil || !strings.Contains(err.Error(), "open session") {
+		t.Fatalf("a session beyond MaxSessions: %v", err)
+	}
+	if r := <-long; r == nil || string(r.Stdout) != "done\n" {
+		t.Fatalf("the running command = %+v; want it finished on the kept connection", r)
+	}
+	if n := srv.Logins(); n != 1 {
+		t.Fatalf("logins = %d; want 1", n)
+	}
+}

@@ -35,6 +35,9 @@ type Options struct {
 	Dir string
 	// Env is added to every command's environment (e.g. a PATH holding stub commands).
 	Env []string
+	// MaxSessions refuses sessions beyond this many open at once on a connection, as sshd's
+	// MaxSessions does; 0 means no limit.
+	MaxSessions int
 }
 
 // Server is a running test SSH server.
@@ -145,18 +148,25 @@ func (s *Server) handle(nc net.Conn) {
 	s.logins.Add(1)
 	go ssh.DiscardRequests(reqs)
 	var wg sync.WaitGroup
+	var open atomic.Int64
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "only sessions")
+			continue
+		}
+		if s.opts.MaxSessions > 0 && open.Load() >= int64(s.opts.MaxSessions) {
+			_ = nch.Reject(ssh.Prohibited, "too many sessions")
 			continue
 		}
 		ch, requests, err := nch.Accept()
 		if err != nil {
 			continue
 		}
+		open.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer open.Add(-1)
 			s.session(ch, requests)
 		}()
 	}
