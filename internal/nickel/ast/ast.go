@@ -60,7 +60,9 @@ type (
 	Record struct {
 		At
 		Fields []*Field
-		Open   bool // ends with ..
+		Open   bool // ends with .. or a row tail
+		// Tail is the row tail of a record type ({ a : T; r }): a type variable, or Dyn.
+		Tail string
 		// Nested is set on the records a dotted field path desugars to: their fields do not enter
 		// the recursive scope (only the enclosing literal's top-level fields do).
 		Nested bool

@@ -10,6 +10,7 @@ import (
 // of the named function, as upstream's typed standard library does.
 
 func (m *Machine) argErr(fn, want string, got Value, at source.Span) {
+	checkSealed(got, at)
 	e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", fn)
 	e.Notes = append(e.Notes, "expected a "+want+", got a "+TypeName(got))
 	Fail(e)

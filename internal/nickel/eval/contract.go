@@ -34,15 +34,20 @@ func (m *Machine) ApplyContract(c Value, l *Label, t *Thunk) *Thunk {
 }
 
 // Blame aborts evaluation with a contract violation.
-func (m *Machine) Blame(l *Label, at source.Span, detail string) {
+func (m *Machine) Blame(l *Label, at source.Span, detail string) { blame(l, at, detail) }
+
+func blame(l *Label, at source.Span, detail string) {
 	msg := "contract broken by a value"
+	if l.function {
+		msg = "contract broken by a function"
+	}
 	path := l.DataPath()
 	if l.Negative {
 		msg = "contract broken by the caller"
 		if path != "" {
 			msg = fmt.Sprintf("contract broken by the caller of `%s`", path)
 		}
-	} else if path != "" {
+	} else if path != "" && !l.function {
 		msg = fmt.Sprintf("contract broken by the value of `%s`", path)
 	}
 	e := source.Errorf("EvalError::BlameError", at, "%s", msg)
@@ -71,6 +76,10 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 	switch c.Kind {
 	case "Dyn":
 		return t
+	case "Forall":
+		return m.applyForall(c, l, t)
+	case "Var":
+		return m.applyVar(c, l, t)
 	case "Number":
 		return check(func(v Value) bool { _, ok := v.(*big.Rat); return ok }, "Number")
 	case "String":
@@ -135,8 +144,9 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 				m.Blame(l, t.Span, "expected a function, got a "+TypeName(v))
 			}
 			neg := l.clone()
-			neg.Negative = !l.Negative
+			neg.Negative, neg.function = !l.Negative, true
 			pos := l.clone()
+			pos.function = true
 			return &Builtin{Name: "contract", Arity: 1, Fn: func(m *Machine, args []*Thunk, at source.Span) Value {
 				arg := m.ApplyContract(dom, neg, args[0])
 				res := Lazy(at, func() Value { return m.Apply(v, arg, at) })
@@ -279,7 +289,17 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 	v := m.Force(t)
 	r, ok := v.(*Record)
 	if !ok {
+		checkSealed(v, t.Span)
 		m.Blame(l, t.Span, "expected a Record, got a "+TypeName(v))
+	}
+	// a row variable tail seals away the fields the type does not name, or puts them back
+	var unseal *Record
+	if c.tail != nil {
+		if l.Negative != c.tail.negative {
+			r = m.sealTail(c, l, t, r)
+		} else {
+			unseal = r
+		}
 	}
 	if !c.Open {
 		var extra []string
@@ -312,28 +332,83 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 			m.Blame(lbl, t.Span, "")
 		}
 	}
-	if l.path == nil {
-		return m.mergeRecords(r, c, l.Span)
+	sealed := r.sealed
+	if sealed != nil {
+		plain := *r
+		plain.sealed = nil
+		r = &plain
 	}
-	// field labels get the data path of the checked record
-	fields := make(map[string]*Field, len(c.Fields))
-	for k, f := range c.Fields {
-		nf := f.reopen()
-		nf.Contracts = relabel(nf.Contracts, l.path.child(k))
-		if nf.Type != nil {
-			nf.Type = relabel([]*PendingContract{nf.Type}, l.path.child(k))[0]
+	var res *Record
+	cc := c
+	if isRecordType(c) {
+		res = m.applyRecordType(c, l, r)
+	} else if l.path != nil || l.Negative || l.function {
+		// field labels get the data path of the checked record and the polarity of its label
+		fields := make(map[string]*Field, len(c.Fields))
+		for k, f := range c.Fields {
+			nf := f.reopen()
+			nf.Contracts = relabel(nf.Contracts, l, k)
+			if nf.Type != nil {
+				nf.Type = relabel([]*PendingContract{nf.Type}, l, k)[0]
+			}
+			fields[k] = nf
 		}
-		fields[k] = nf
+		cc = &Record{Fields: fields, Open: c.Open}
 	}
-	cc := &Record{Fields: fields, Open: c.Open}
-	return m.mergeRecords(r, cc, l.Span)
+	if res == nil {
+		res = m.mergeRecords(r, cc, l.Span)
+	}
+	if unseal != nil {
+		return m.unsealTail(c, l, t, unseal, res)
+	}
+	res.sealed = sealed
+	return res
 }
 
-func relabel(cs []*PendingContract, path *dataPath) []*PendingContract {
+// isRecordType reports whether the record contract c is a record type ({ a : T, b : U; r }): fields
+// with a type and nothing else.
+func isRecordType(c *Record) bool {
+	if len(c.Fields) == 0 && c.tail == nil {
+		return false
+	}
+	for _, f := range c.Fields {
+		if f.Type == nil || f.Def != nil || len(f.Contracts) > 0 || f.Optional || f.Doc != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// applyRecordType checks the fields of r against the record type c. Unlike a record contract, a type
+// checks the values r has now: like upstream's, it does not travel with them through later merges.
+func (m *Machine) applyRecordType(c *Record, l *Label, r *Record) *Record {
+	var cache envCache
+	fields := make(map[string]*Field, len(r.Fields))
+	for k, f := range r.Fields {
+		nf := *f
+		if f.Val != nil {
+			nf.Def, nf.Type, nf.Contracts = valueDef{f.Val}, nil, nil
+			if cf, ok := c.Fields[k]; ok {
+				lbl := relabel([]*PendingContract{cf.Type}, l, k)[0].Label
+				nf.Def = valueDef{m.ApplyContract(m.contractValue(cf.Type, c, &cache), lbl, f.Val)}
+			}
+		}
+		nf.Val = nil
+		fields[k] = &nf
+	}
+	out := m.close(fields)
+	out.Open = r.Open
+	return out
+}
+
+// relabel gives the contracts of field k of a record contract applied with label parent the field's
+// data path and parent's polarity.
+func relabel(cs []*PendingContract, parent *Label, k string) []*PendingContract {
 	out := make([]*PendingContract, len(cs))
 	for i, c := range cs {
 		l := c.Label.clone()
-		l.path = path
+		l.path = parent.path.child(k)
+		l.Negative, l.function = parent.Negative, parent.function
 		out[i] = &PendingContract{Def: c.Def, Label: l, static: c.static, value: c.value}
 	}
 	return out

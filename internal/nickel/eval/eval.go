@@ -307,6 +307,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 		c := m.Eval(n.Cond, env)
 		b, ok := c.(bool)
 		if !ok {
+			checkSealed(c, n.Cond.Span())
 			Failf("EvalError::TypeError", n.Cond.Span(), "type error: expected a Bool in the condition of an if, got %s", TypeName(c))
 		}
 		if b {
@@ -317,6 +318,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 		return m.evalBinOp(n, env)
 	case *ast.UnOp:
 		x := m.Eval(n.X, env)
+		checkSealed(x, n.X.Span())
 		switch n.Op {
 		case "!":
 			b, ok := x.(bool)
@@ -360,10 +362,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 		}
 		return c
 	case *ast.Forall:
-		for _, v := range n.Vars {
-			env = env.Bind(v, Ready(&Contract{Kind: "Dyn", Text: v}))
-		}
-		return m.Eval(n.Body, env)
+		return &Contract{Kind: "Forall", forall: &forallType{vars: n.Vars, body: n.Body, env: env}, Span: n.Pos, Text: n.Pos.Text()}
 	case *ast.Primop:
 		if strings.HasPrefix(n.Name, "indent:") {
 			indent := strings.TrimPrefix(n.Name, "indent:")
@@ -422,10 +421,12 @@ func (m *Machine) fieldName(n ast.Node, env *Env) string {
 func (m *Machine) selectField(x Value, name string, at, recSpan source.Span) *Thunk {
 	r, ok := x.(*Record)
 	if !ok {
+		checkSealed(x, recSpan)
 		Failf("EvalError::TypeError", recSpan, "type error: tried to access field `%s` of a value that is not a record (%s)", name, TypeName(x))
 	}
 	f, ok := r.Fields[name]
 	if !ok {
+		tailAccess(r, name, at)
 		Failf("EvalError::FieldMissing", at, "missing field `%s`", name)
 	}
 	if f.Val == nil {
@@ -462,6 +463,7 @@ func (m *Machine) Apply(f Value, arg *Thunk, at source.Span) Value {
 			return &Contract{Kind: "Array", Args: []Value{m.Force(arg)}, Span: at, Text: at.Text()}
 		}
 	}
+	checkSealed(f, at)
 	Failf("EvalError::NotAFunc", at, "this expression is not a function (it is %s)", TypeName(f))
 	return nil
 }
@@ -573,6 +575,7 @@ func (m *Machine) interpString(v Value, at source.Span) string {
 			return v.Tag
 		}
 	}
+	checkSealed(v, at)
 	Failf("EvalError::TypeError", at, "type error: cannot interpolate %s into a string", TypeName(v))
 	return ""
 }
@@ -603,6 +606,8 @@ func TypeName(v Value) string {
 		return "Label"
 	case *Contract:
 		return "Type"
+	case *Sealed:
+		return "Sealed"
 	}
 	return "Other"
 }

@@ -157,6 +157,7 @@ func smallInts(x, y *big.Rat) (int64, int64, bool) {
 }
 
 func typeErr(op, want string, got Value, at source.Span) {
+	checkSealed(got, at)
 	Failf("EvalError::NAryPrimopTypeError", at, "type error: `%s` expects a %s, got %s", op, want, TypeName(got))
 }
 
@@ -164,6 +165,8 @@ func typeErr(op, want string, got Value, at source.Span) {
 func (m *Machine) Equal(a, b Value, at source.Span) bool {
 	m.enter(at)
 	defer func() { m.depth-- }()
+	checkSealed(a, at)
+	checkSealed(b, at)
 	switch x := a.(type) {
 	case nil, bool, string, *big.Rat:
 		return isPrimitive(b) && m.equalPrim(a, b)

@@ -46,6 +46,14 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 	}
 	r := m.close(fields)
 	r.Open = n.Open
+	if n.Tail != "" && n.Tail != "Dyn" {
+		// a row variable: the record type seals (or unseals) the fields it does not name
+		if t := env.lookup(n.Tail); t != nil {
+			if c, ok := m.Force(t).(*Contract); ok && c.Kind == "Var" {
+				r.tail, r.Open = c.key, false
+			}
+		}
+	}
 	return r
 }
 
@@ -327,6 +335,8 @@ func (m *Machine) equalPrim(a, b Value) bool {
 }
 
 func (m *Machine) mergeRecords(x, y *Record, at source.Span) *Record {
+	m.CheckNoSealedTail(x, at)
+	m.CheckNoSealedTail(y, at)
 	fields := make(map[string]*Field, len(x.Fields)+len(y.Fields))
 	for k, f := range x.Fields {
 		fields[k] = f.reopen()
@@ -363,6 +373,9 @@ func NewRecord(fields map[string]*Thunk) *Record {
 // longer recompute it) with the fields in set replaced or added and the fields in del removed.
 func (m *Machine) WithFields(r *Record, set map[string]*Thunk, del map[string]bool) *Record {
 	fields := make(map[string]*Field, len(r.Fields)+len(set))
+	for k := range del {
+		tailAccess(r, k, source.Span{})
+	}
 	for k, f := range r.Fields {
 		if del[k] {
 			continue
@@ -377,7 +390,9 @@ func (m *Machine) WithFields(r *Record, set map[string]*Thunk, del map[string]bo
 	for k, t := range set {
 		fields[k] = &Field{Def: valueDef{t}, Priority: Priority{Kind: PrioNumeric}, Span: t.Span}
 	}
-	return m.close(fields)
+	out := m.close(fields)
+	out.sealed = r.sealed
+	return out
 }
 
 // PathRecord returns the record {a.b.c = t} for path [a b c], with the innermost field at priority p.

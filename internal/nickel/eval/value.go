@@ -54,6 +54,10 @@ type Record struct {
 	// Open is set on record literals ending with .., which as contracts accept extra fields.
 	Open bool
 	keys []string
+	// tail is the row variable of a record type { a : T; r }.
+	tail *sealKey
+	// sealed holds the fields a row variable sealed away (see poly.go).
+	sealed *sealedTail
 }
 
 // Keys returns the field names in byte order.
@@ -171,6 +175,9 @@ type Label struct {
 	Notes   []string
 	// ArgSpan is where the checked value came from.
 	ValueSpan source.Span
+	// function is set once the contract has gone through a function type: a positive blame is then
+	// the function's.
+	function bool
 }
 
 func (l *Label) clone() *Label {
@@ -222,7 +229,7 @@ func (p *dataPath) String() string {
 
 // Contract is a built-in contract: a type or a constructed contract.
 type Contract struct {
-	Kind string // Dyn Number Bool String Array Dict Arrow Enum Predicate Validator Custom ForallVar
+	Kind string // Dyn Number Bool String Array Dict Arrow Enum Predicate Validator Custom Forall Var
 	Args []Value
 	// Elem/Dom/Cod for composite types, Rows for enums.
 	Rows     map[string]Value // enum tag -> argument contract (nil for none)
@@ -232,6 +239,9 @@ type Contract struct {
 	Fn   Value // predicate / validator / custom function
 	Span source.Span
 	Text string
+	// forall is the body of a Forall; key the instantiation of a Var (see poly.go).
+	forall *forallType
+	key    *sealKey
 }
 
 // scopeSet is the set of names a record literal's fields can see of their record.

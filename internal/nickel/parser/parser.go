@@ -604,7 +604,8 @@ func (p *parser) record() ast.Node {
 		}
 		if p.accept(";") {
 			// a row tail in a record type: { a : T; r }
-			if p.tok().Kind == token.Ident {
+			if t := p.tok(); t.Kind == token.Ident {
+				r.Tail = t.Text
 				p.next()
 			}
 			r.Open = true

@@ -49,6 +49,7 @@ func recordLib() lib {
 			k := m.Str(a[0], name, at)
 			r := m.Rec(a[1], name, at)
 			if f, ok := r.Fields[k]; !ok || (!withOpts && f.Optional && f.Def == nil) {
+				m.CheckTailAccess(r, k, at)
 				eval.Failf("EvalError::FieldMissing", at, "%s: tried to remove field `%s`, but it does not exist", name, k)
 			}
 			return m.WithFields(r, nil, map[string]bool{k: true})
@@ -78,6 +79,7 @@ func recordLib() lib {
 		"map": builtin("std.record.map", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			f := m.Fun(a[0], "std.record.map", at)
 			r := m.Rec(a[1], "std.record.map", at)
+			m.CheckNoSealedTail(r, at)
 			out := map[string]*eval.Thunk{}
 			for _, k := range r.VisibleKeys() {
 				k := k

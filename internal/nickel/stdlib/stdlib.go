@@ -80,8 +80,9 @@ func Install(m *eval.Machine) error {
 // primops are upstream's primitive operations (%name%), which some programs call directly, expressed
 // with the standard library.
 var primops = map[string]string{
-	"deep_seq":         "std.deep_seq",
-	"seq":              "std.seq",
+	// upstream's seq and deep_seq are unary: they force their argument as soon as they get it
+	"deep_seq":         "fun x => std.deep_seq x (fun y => y)",
+	"seq":              "fun x => std.seq x (fun y => y)",
 	"force":            "fun x => std.deep_seq x x",
 	"typeof":           "std.typeof",
 	"to_string":        "std.to_string",
