@@ -167,9 +167,9 @@ func (ck *checker) check(v eval.Value, positions map[string]diag.Pos) (any, erro
 	return export.Data(ck.m, checked, record(positions))
 }
 
-// piece checks the document piece (at data path at) and returns its export with the contract
-// applied, or, when the piece is rejected, its export as written (nil if that fails too) with the
-// error, which is added to res.Rejected.
+// piece checks the document piece (at data path at) and returns its export: with the contract
+// applied or, when the contract rejects it (a Rejection added to res), as written. The error is for a
+// piece that does not even export as written (also added to res).
 func (ck *checker) piece(piece *eval.Record, at value.Path, res *Checked) (any, error) {
 	written, werr := export.Data(ck.m, piece, record(res.Written))
 	if werr != nil {
