@@ -160,15 +160,15 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			if !ok {
 				m.Blame(l, t.Span, "expected an enum, got a "+TypeName(v))
 			}
-			argC, known := c.Rows[e.Tag]
+			argC, known := c.Rows[rowKey(e.Tag, e.Arg != nil)]
 			if !known {
 				if c.OpenRows {
 					return e
 				}
+				if _, other := c.Rows[rowKey(e.Tag, e.Arg == nil)]; other {
+					m.Blame(l, t.Span, fmt.Sprintf("unexpected argument shape for '%s", e.Tag))
+				}
 				m.Blame(l, t.Span, fmt.Sprintf("the tag '%s is not one of the expected tags", e.Tag))
-			}
-			if (argC == nil) != (e.Arg == nil) {
-				m.Blame(l, t.Span, fmt.Sprintf("unexpected argument shape for '%s", e.Tag))
 			}
 			if argC == nil {
 				return e
@@ -239,6 +239,15 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 	}
 	Failf("EvalError::TypeError", l.Span, "type error: unknown contract %s", c.Kind)
 	return nil
+}
+
+// rowKey is the key of an enum row in Contract.Rows: a bare tag 'Foo and a variant 'Foo x are
+// different rows.
+func rowKey(tag string, variant bool) string {
+	if variant {
+		return tag + "\x00"
+	}
+	return tag
 }
 
 // contractResult interprets 'Ok / 'Error {message, notes} (validators: true/false also accepted).

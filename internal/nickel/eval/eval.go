@@ -358,7 +358,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 			if r.Arg != nil {
 				arg = m.Eval(r.Arg, env)
 			}
-			c.Rows[r.Tag] = arg
+			c.Rows[rowKey(r.Tag, arg != nil)] = arg
 		}
 		return c
 	case *ast.Forall:

@@ -30,19 +30,22 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 			m.scopes[n] = scope
 		}
 	}
+	// static names first: like upstream, fields with computed names are then inserted into the record
+	// the others make, and must be new
 	for _, f := range n.Fields {
-		name := m.fieldName(f.Path[0], env)
-		if len(f.Path) == 1 {
-			m.addField(fields, name, m.fieldFromAST(f, env, scope), f.Pos)
+		if _, ok := f.Path[0].(*ast.StrLit); ok {
+			m.recordField(fields, f, m.fieldName(f.Path[0], env), env, scope)
+		}
+	}
+	for _, f := range n.Fields {
+		if _, ok := f.Path[0].(*ast.StrLit); ok {
 			continue
 		}
-		// a.b.c = v is a = { b.c = v }, merged with the other definitions of a
-		inner := &ast.Record{At: f.At, Nested: true, Fields: []*ast.Field{{At: f.At, Path: f.Path[1:], Annot: f.Annot, Value: f.Value}}}
-		m.addField(fields, name, &Field{
-			Def:      exprDef{Expr: inner, Env: env, Scope: scope},
-			Span:     f.Path[0].Span(),
-			Priority: Priority{Kind: PrioNumeric},
-		}, f.Pos)
+		name := m.fieldName(f.Path[0], env)
+		if _, ok := fields[name]; ok {
+			Failf("EvalError::Other", f.Path[0].Span(), "record/insert: tried to insert field `%s`, but it already exists", name)
+		}
+		m.recordField(fields, f, name, env, scope)
 	}
 	r := m.close(fields)
 	r.Open = n.Open
@@ -55,6 +58,21 @@ func (m *Machine) evalRecord(n *ast.Record, env *Env) Value {
 		}
 	}
 	return r
+}
+
+// recordField adds the definition of field f of a record literal, named name.
+func (m *Machine) recordField(fields map[string]*Field, f *ast.Field, name string, env *Env, scope *scopeSet) {
+	if len(f.Path) == 1 {
+		m.addField(fields, name, m.fieldFromAST(f, env, scope), f.Pos)
+		return
+	}
+	// a.b.c = v is a = { b.c = v }, merged with the other definitions of a
+	inner := &ast.Record{At: f.At, Nested: true, Fields: []*ast.Field{{At: f.At, Path: f.Path[1:], Annot: f.Annot, Value: f.Value}}}
+	m.addField(fields, name, &Field{
+		Def:      exprDef{Expr: inner, Env: env, Scope: scope},
+		Span:     f.Path[0].Span(),
+		Priority: Priority{Kind: PrioNumeric},
+	}, f.Pos)
 }
 
 // addField adds a field definition, merging piecewise definitions of the same name.

@@ -403,8 +403,8 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 		if err := dec.Decode(&d); err != nil {
 			return nil, err
 		}
-	case "yaml", "yml":
-		// several documents import as an array, none as null
+	case "yaml", "yml", "yamldocuments":
+		// several documents import as an array, none as null; 'YamlDocuments is always an array
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		var docs []any
 		for {
@@ -422,9 +422,14 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 			}
 			docs = append(docs, v)
 		}
-		switch len(docs) {
-		case 0:
-		case 1:
+		switch {
+		case strings.EqualFold(format, "yamldocuments"):
+			d = docs
+			if docs == nil {
+				d = []any{}
+			}
+		case len(docs) == 0:
+		case len(docs) == 1:
 			d = docs[0]
 		default:
 			d = docs
@@ -437,8 +442,6 @@ func Deserialize(format string, data []byte) (eval.Value, error) {
 		d = mp
 	case "text", "txt":
 		return string(data), nil
-	case "yamldocuments":
-		return Deserialize("yaml", data)
 	default:
 		return nil, fmt.Errorf("unknown format %s", format)
 	}
@@ -521,7 +524,8 @@ func fromYAML(n *yaml.Node) (any, error) {
 		}
 		return v, nil
 	}
-	if n.Style == 0 && n.Tag != "!!str" && yamlNumber.MatchString(n.Value) {
+	if n.Style == 0 && yamlNumber.MatchString(n.Value) {
+		// (plain and untagged: an explicit !!str tag sets TaggedStyle)
 		// plain scalars that are numbers too large for a float (1e309) stay exact
 		if r, ok := new(big.Rat).SetString(n.Value); ok {
 			return r, nil

@@ -241,7 +241,8 @@ func stringLib() lib {
 		}),
 		"is_match": builtin("std.string.is_match", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.is_match", at), "std.string.is_match", at)
-			return re.MatchString(m.Str(a[1], "std.string.is_match", at))
+			// like upstream, a match inside a character (an extended grapheme cluster) does not count
+			return len(matches(re, m.Str(a[1], "std.string.is_match", at), 1)) > 0
 		}),
 		"find": builtin("std.string.find", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			re := compileRegex(m.Str(a[0], "std.string.find", at), "std.string.find", at)
