@@ -2,6 +2,7 @@ package eval
 
 import (
 	"math/big"
+	"strings"
 
 	"github.com/provhq/prov/internal/nickel/source"
 )
@@ -11,7 +12,7 @@ import (
 
 func (m *Machine) argErr(fn, want string, got Value, at source.Span) {
 	checkSealed(got, at)
-	e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", fn)
+	e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", ShortName(fn))
 	e.Notes = append(e.Notes, "expected a "+want+", got a "+TypeName(got))
 	Fail(e)
 }
@@ -84,6 +85,10 @@ func (m *Machine) Call(f Value, at source.Span, args ...*Thunk) Value {
 func (m *Machine) FieldVal(r *Record, k string, at source.Span) *Thunk {
 	return m.selectField(r, k, at, at)
 }
+
+// ShortName is the name a blame message gives the standard library function fn ("std.array.filter"):
+// upstream names the field, "filter".
+func ShortName(fn string) string { return fn[strings.LastIndex(fn, ".")+1:] }
 
 // IsFunc reports whether v is a function.
 func IsFunc(v Value) bool { return isFunc(v) }

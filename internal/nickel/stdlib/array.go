@@ -85,7 +85,7 @@ func arrayLib() lib {
 			f := m.Fun(a[0], "std.array.generate", at)
 			n := intArg(m, a[1], "std.array.generate", at)
 			if n < 0 {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.array.generate`")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `generate`")
 			}
 			m.Charge(n, at)
 			out := &eval.Array{Elems: make([]*eval.Thunk, n)}
@@ -118,7 +118,7 @@ func arrayLib() lib {
 				r := m.ApplyN(f, at, elems[i], elems[j])
 				e, ok := r.(*eval.Enum)
 				if !ok {
-					eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.array.sort`: the ordering function must return 'Lesser, 'Equal or 'Greater")
+					eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `sort`: the ordering function must return 'Lesser, 'Equal or 'Greater")
 				}
 				return e.Tag == "Lesser"
 			})
@@ -151,14 +151,14 @@ func predicate(m *eval.Machine, f eval.Value, e *eval.Thunk, name string, at sou
 	r := m.Apply(f, e, at)
 	b, ok := r.(bool)
 	if !ok {
-		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: the predicate must return a Bool, got %s", name, eval.TypeName(r))
+		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: the predicate must return a Bool, got %s", eval.ShortName(name), eval.TypeName(r))
 	}
 	return b
 }
 
 func rangeStep(m *eval.Machine, start, end, step *big.Rat, at source.Span) eval.Value {
 	if step.Sign() <= 0 {
-		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.array.range_step`: the step must be positive")
+		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `range_step`: the step must be positive")
 	}
 	out := &eval.Array{}
 	for x := new(big.Rat).Set(start); x.Cmp(end) < 0; x = new(big.Rat).Add(x, step) {

@@ -132,7 +132,7 @@ func contractLib() lib {
 	label := func(m *eval.Machine, t *eval.Thunk, name string, at source.Span) *eval.Label {
 		l, ok := m.Force(t).(*eval.Label)
 		if !ok {
-			eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: expected a label", name)
+			eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: expected a label", eval.ShortName(name))
 		}
 		return l
 	}
@@ -233,7 +233,7 @@ func enumLib() lib {
 		"to_tag_and_arg": builtin("std.enum.to_tag_and_arg", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			e, ok := m.Force(a[0]).(*eval.Enum)
 			if !ok {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.enum.to_tag_and_arg`: expected an enum")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `to_tag_and_arg`: expected an enum")
 			}
 			f := map[string]*eval.Thunk{"tag": eval.Ready(e.Tag)}
 			if e.Arg != nil {
@@ -253,7 +253,7 @@ func enumLib() lib {
 			f := m.Fun(a[0], "std.enum.map", at)
 			e, ok := m.Force(a[1]).(*eval.Enum)
 			if !ok {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.enum.map`: expected an enum")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `map`: expected an enum")
 			}
 			if e.Arg == nil {
 				return e
@@ -332,7 +332,7 @@ func topLib() lib {
 		"serialize": builtin("std.serialize", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			format, ok := m.Force(a[0]).(*eval.Enum)
 			if !ok {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.serialize`: expected 'Json, 'Yaml or 'Toml")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `serialize`: expected 'Json, 'Yaml or 'Toml")
 			}
 			d, err := export.Data(m, m.Force(a[1]), nil)
 			if err != nil {
@@ -358,7 +358,7 @@ func topLib() lib {
 		"deserialize": builtin("std.deserialize", 2, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			format, ok := m.Force(a[0]).(*eval.Enum)
 			if !ok {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.deserialize`: expected 'Json, 'Yaml or 'Toml")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `deserialize`: expected 'Json, 'Yaml or 'Toml")
 			}
 			s := m.Str(a[1], "std.deserialize", at)
 			v, err := Deserialize(format.Tag, []byte(s))
@@ -371,7 +371,7 @@ func topLib() lib {
 			algo, _ := m.Force(a[0]).(*eval.Enum)
 			s := []byte(m.Str(a[1], "std.hash", at))
 			if algo == nil {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.hash`")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `hash`")
 			}
 			switch algo.Tag {
 			case "Md5":
@@ -387,7 +387,7 @@ func topLib() lib {
 				h := sha512.Sum512(s)
 				return hex.EncodeToString(h[:])
 			}
-			eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.hash`: unknown algorithm '%s", algo.Tag)
+			eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `hash`: unknown algorithm '%s", algo.Tag)
 			return nil
 		}),
 	}

@@ -110,7 +110,7 @@ func num(i int) *big.Rat { return new(big.Rat).SetInt64(int64(i)) }
 func intArg(m *eval.Machine, t *eval.Thunk, fname string, at source.Span) int {
 	r := m.Num(t, fname, at)
 	if !r.IsInt() || !r.Num().IsInt64() {
-		e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", fname)
+		e := source.Errorf("EvalError::BlameError", at, "contract broken by the caller of `%s`", eval.ShortName(fname))
 		e.Notes = append(e.Notes, "expected an integer, got "+eval.FormatNumber(r))
 		eval.Fail(e)
 	}

@@ -76,7 +76,7 @@ func base64Encoding(m *eval.Machine, t *eval.Thunk, name string, at source.Span)
 			return base64.RawURLEncoding
 		}
 	}
-	eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: expected 'Standard, 'UrlSafe, 'NoPad or 'UrlSafeNoPad", name)
+	eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: expected 'Standard, 'UrlSafe, 'NoPad or 'UrlSafeNoPad", eval.ShortName(name))
 	return nil
 }
 
@@ -173,7 +173,7 @@ func stringLib() lib {
 			case "false", "False":
 				return false
 			default:
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.string.to_bool`: %q is not a boolean literal", s)
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `to_bool`: %q is not a boolean literal", s)
 			}
 			return nil
 		}),
@@ -190,7 +190,7 @@ func stringLib() lib {
 		"from_enum": builtin("std.string.from_enum", 1, func(m *eval.Machine, a []*eval.Thunk, at source.Span) eval.Value {
 			e, ok := m.Force(a[0]).(*eval.Enum)
 			if !ok || e.Arg != nil {
-				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `std.string.from_enum`: expected an enum tag")
+				eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `from_enum`: expected an enum tag")
 			}
 			return e.Tag
 		}),
@@ -321,7 +321,7 @@ func toString(name string) fn {
 				return v.Tag
 			}
 		}
-		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: the value cannot be converted to a string", name)
+		eval.Failf("EvalError::BlameError", at, "contract broken by the caller of `%s`: the value cannot be converted to a string", eval.ShortName(name))
 		return nil
 	}
 }
