@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/builtin"
 )
 
@@ -15,8 +16,9 @@ import (
 var firstParty = builtin.Plugins.Providers
 
 // FirstParty returns the files of schemas/providers: NAME.ncl with the contracts of each first-party
-// provider, and main.ncl, the record of every first-party resource type (what the Document contract
-// checks resources and servers against).
+// provider, main.ncl, the record of every first-party resource type (what the Document contract
+// checks resources and servers against), and taskservs.ncl, the contract of the taskservs section
+// from the first-party taskservs (the providers taskserv:NAME).
 func FirstParty(ctx context.Context) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	names := slices.Sorted(maps.Keys(firstParty))
@@ -43,5 +45,15 @@ func FirstParty(ctx context.Context) (map[string][]byte, error) {
 		b.WriteString("{}\n")
 	}
 	files["main.ncl"] = []byte(b.String())
+
+	var descs []*plugins.TaskservDescription
+	for _, name := range slices.Sorted(maps.Keys(builtin.Plugins.Taskservs)) {
+		d, err := builtin.Plugins.Taskservs[name]().Describe(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("schemagen: describe taskserv %s: %w", name, err)
+		}
+		descs = append(descs, d)
+	}
+	files["taskservs.ncl"] = Taskservs(descs...)
 	return files, nil
 }
