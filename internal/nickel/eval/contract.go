@@ -270,8 +270,14 @@ func (m *Machine) contractResult(r Value, l *Label, t *Thunk, custom bool) Value
 		return m.Force(e.Arg)
 	case "Error":
 		lbl := l.clone()
+		at := t.Span
 		if e.Arg != nil {
 			if rec, ok := m.Force(e.Arg).(*Record); ok {
+				if f, ok := rec.Fields["blame_location"]; ok && f.Val != nil {
+					if loc, ok := m.Force(f.Val).(*Label); ok && loc.ValueSpan.IsValid() {
+						at = loc.ValueSpan
+					}
+				}
 				if f, ok := rec.Fields["message"]; ok && f.Val != nil {
 					if s, ok := m.Force(f.Val).(string); ok {
 						lbl.Message = s
@@ -288,7 +294,7 @@ func (m *Machine) contractResult(r Value, l *Label, t *Thunk, custom bool) Value
 				}
 			}
 		}
-		m.Blame(lbl, t.Span, "")
+		m.Blame(lbl, at, "")
 	}
 	Failf("EvalError::TypeError", l.Span, "type error: a contract must return 'Ok or 'Error, got '%s", e.Tag)
 	return nil

@@ -163,7 +163,11 @@ func contractLib() lib {
 				if err.Class != "EvalError::BlameError" {
 					eval.Fail(err)
 				}
-				fields := map[string]*eval.Thunk{}
+				// blame_location is a label pointing at the offending value, for a custom contract that
+				// returns this error (or a combination of such errors) to blame where check would have
+				loc := *l
+				loc.ValueSpan = err.Span
+				fields := map[string]*eval.Thunk{"blame_location": eval.Ready(&loc)}
 				if err.Reason != "" {
 					fields["message"] = eval.Ready(err.Reason)
 				}
