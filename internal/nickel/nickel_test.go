@@ -71,6 +71,8 @@ func TestExportValues(t *testing.T) {
 		{"or pattern", `match { 'A or 'B => 1, _ => 2 } 'B`, `1`},
 		{"guard", `match { x if x > 1 => "big", _ => "small" } 5`, `"big"`},
 		{"lazy unused error", `{a = 1, b = std.fail_with "nope"}.a`, `1`},
+		{"recursive contracts", `let rec Tree = { _ | Tree } in let rec L = Array L in {t = {a = {b = {}}} | Tree, l = [[], [[]]] | L}`, `{"l":[[],[[]]],"t":{"a":{"b":{}}}}`},
+		{"true and", `{a = true && "x", b = false || 1, c = false && "x"}`, `{"a":"x","b":1,"c":false}`},
 		{"escapes", `{s = "a\"b\\c\n\t%{"x"}"}`, `{"s":"a\"b\\c\n\tx"}`},
 		{"unicode", `{s = "é ü \u{1F600}"}`, `{"s":"é ü 😀"}`},
 		{"control chars", `{s = std.string.from_number 1 ++ "\u{01}"}`, `{"s":"1\u0001"}`},

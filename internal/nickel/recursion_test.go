@@ -41,6 +41,8 @@ func TestInfiniteRecursion(t *testing.T) {
 		{"contract on endless", "let rec C = { next | C } in let rec f = fun n => { next = f (n + 1) } in f 0 | C", "next.next…", "infinite recursion"},
 		{"dictionary contract on endless", "let rec C = { next | { _ | C } } in let rec f = fun n => { next = { a = f (n + 1) } } in f 0 | C", "next.a.next.a…", "infinite recursion"},
 		{"array contract on endless", "let rec C = { next | Array C } in let rec f = fun n => { next = [f (n + 1)] } in f 0 | C", "next[0].next[0]…", "infinite recursion"},
+		{"recursive dictionary contract", "let rec C = { _ | C } in let rec f = fun n => { next = f (n + 1) } in f 0 | C", "next.next…", "infinite recursion"},
+		{"recursive array contract", "let rec C = Array C in let rec f = fun n => [f (n + 1)] in { a = f 0 | C }", "a[0][0]…", "infinite recursion"},
 		{"equality of endless", "let rec f = fun n => { next = f (n + 1) } in f 0 == f 0", "", "nested too deeply"},
 		{"equality of cycles", "let rec x = { a = x } in let rec y = { a = y } in x == y", "", "nested too deeply"},
 		{"serialize cycle", "let rec x = { a = x } in std.serialize 'Json x", "a", "contains itself"},

@@ -89,8 +89,8 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 	case "ArrayCtor":
 		return check(func(v Value) bool { _, ok := v.(*Array); return ok }, "Array")
 	case "Array":
-		elem := c.Args[0]
 		return Lazy(t.Span, func() Value {
+			elem := m.element(c)
 			v := m.Force(t)
 			a, ok := v.(*Array)
 			if !ok {
@@ -107,8 +107,8 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 			return out
 		})
 	case "Dict":
-		elem := c.Args[0]
 		return Lazy(t.Span, func() Value {
+			elem := m.element(c)
 			v := m.Force(t)
 			r, ok := v.(*Record)
 			if !ok {
@@ -239,6 +239,14 @@ func (m *Machine) applyBuiltinContract(c *Contract, l *Label, t *Thunk) *Thunk {
 	}
 	Failf("EvalError::TypeError", l.Span, "type error: unknown contract %s", c.Kind)
 	return nil
+}
+
+// element returns the element contract of an Array or Dict contract.
+func (m *Machine) element(c *Contract) Value {
+	if c.elem != nil {
+		return m.Force(c.elem)
+	}
+	return c.Args[0]
 }
 
 // rowKey is the key of an enum row in Contract.Rows: a bare tag 'Foo and a variant 'Foo x are

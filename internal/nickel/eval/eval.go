@@ -350,7 +350,7 @@ func (m *Machine) Eval(n ast.Node, env *Env) Value {
 		return &Contract{Kind: "Arrow", Args: []Value{dom, cod}, Span: n.Pos, Text: n.Pos.Text()}
 	case *ast.Dict:
 		// Open marks the contract form {_ | T}, which propagates through merges like field contracts
-		return &Contract{Kind: "Dict", Args: []Value{m.Eval(n.Elem, env)}, OpenRows: n.Contract, Open: n.Contract, Span: n.Pos, Text: n.Pos.Text()}
+		return &Contract{Kind: "Dict", elem: m.thunk(n.Elem, env), OpenRows: n.Contract, Open: n.Contract, Span: n.Pos, Text: n.Pos.Text()}
 	case *ast.EnumRows:
 		c := &Contract{Kind: "Enum", Rows: map[string]Value{}, OpenRows: n.Open, Span: n.Pos, Text: n.Pos.Text()}
 		for _, r := range n.Rows {
@@ -460,7 +460,7 @@ func (m *Machine) Apply(f Value, arg *Thunk, at source.Span) Value {
 	case *Contract:
 		// Array T / contract constructors used as functions
 		if f.Kind == "ArrayCtor" {
-			return &Contract{Kind: "Array", Args: []Value{m.Force(arg)}, Span: at, Text: at.Text()}
+			return &Contract{Kind: "Array", elem: arg, Span: at, Text: at.Text()}
 		}
 	}
 	checkSealed(f, at)

@@ -239,6 +239,9 @@ type Contract struct {
 	Fn   Value // predicate / validator / custom function
 	Span source.Span
 	Text string
+	// elem is the element contract of Array T and {_ : T}, evaluated when first applied so that a
+	// contract can refer to itself (let rec T = { _ | T }); Args[0] holds it when elem is nil.
+	elem *Thunk
 	// forall is the body of a Forall; key the instantiation of a Var (see poly.go).
 	forall *forallType
 	key    *sealKey
