@@ -7,7 +7,9 @@ package upcloud_test
 import (
 	"bytes"
 	"context"
+	"filippo.io/age"
 	"flag"
+	"github.com/provhq/prov/internal/secrets"
 	"slices"
 	"strings"
 	"syscall"
@@ -146,6 +148,49 @@ func TestExample(t *testing.T) {
 			t.Errorf("networks left: %v", got)
 		}
 	})
+}
+
+// TestServers plans and applies examples/upcloud/main.ncl against the fake: the provider's password
+// comes from a SOPS file (written here, encrypted to a fresh age key), the servers from the portable
+// servers section. Their containerd and kubernetes installs run over SSH, which the fake's machines
+// do not speak, so the whole plan is shown and the apply targets the servers and the network.
+func TestServers(t *testing.T) {
+	p := newProject(t, fake.Options{Transition: 20 * time.Millisecond})
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := secrets.Encrypt([]byte("password: e2e-secret\n"), p.Path("secrets/upcloud.sops.yaml"),
+		secrets.EncryptOptions{AgeRecipients: []string{id.Recipient().String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write("secrets/upcloud.sops.yaml", string(enc))
+	p.AddEnv("SOPS_AGE_KEY=" + id.String())
+	p.Example("main.ncl", `username = "prov-ci"`, `username = "prov-e2e", poll_interval = "5ms"`)
+	p.Run(0, "init")
+	p.Run(0, "validate")
+	provtest.Contains(t, "the whole plan", p.Run(0, "plan"), "taskservs.cp-01.kubernetes will be created",
+		"taskservs.wk-01.containerd will be created", "Plan: 7 to add, 0 to change, 0 to destroy.")
+
+	targets := []string{"-target", "servers.cp-01", "-target", "servers.wk-01"}
+	p.Run(0, append([]string{"plan", "-out", "servers.plan"}, targets...)...)
+	md := p.Run(0, "show", "-format=markdown", "servers.plan")
+	provtest.Golden(t, "servers-plan.md", md, *update)
+	provtest.Contains(t, "the plan", md, "Plan: 3 to add, 0 to change, 0 to destroy.")
+	provtest.Contains(t, "apply", p.Run(0, "apply", "servers.plan"), "Apply complete! Resources: 3 added, 0 changed, 0 destroyed.")
+	if got := p.live(); len(got) != 2 || !strings.HasPrefix(got[0], "cp-01 ") || !strings.HasPrefix(got[1], "wk-01 ") {
+		t.Errorf("servers after apply: %v", got)
+	}
+	st := p.State()
+	if cp := st["servers.cp-01"]; cp["private_ip"] == nil || cp["private_ip"] == "" || cp["ipv4"] == nil {
+		t.Errorf("cp-01 has no public and private addresses: %v", cp)
+	}
+	p.Run(0, append([]string{"plan", "-detailed-exitcode"}, targets...)...)
+	provtest.Contains(t, "destroy", p.Run(0, "destroy", "-auto-approve"), "Destroy complete! Resources: 3 destroyed.")
+	if got := p.live(); len(got) != 0 {
+		t.Errorf("servers after destroy: %v", got)
+	}
 }
 
 // TestCrashMidCreate kills prov (and its plugin) with SIGKILL while the answer to CreateServer is in

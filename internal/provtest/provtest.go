@@ -74,10 +74,14 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // AddEnv adds variables to the environment of later runs.
 func (p *Project) AddEnv(kv ...string) { p.Env = append(p.Env, kv...) }
 
-// Write writes a file of the project.
+// Write writes a file of the project, making its directory.
 func (p *Project) Write(name, content string) {
 	p.T.Helper()
-	if err := os.WriteFile(filepath.Join(p.Dir, name), []byte(content), 0o644); err != nil {
+	path := filepath.Join(p.Dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		p.T.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		p.T.Fatal(err)
 	}
 }
