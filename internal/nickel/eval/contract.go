@@ -403,21 +403,19 @@ func isRecordType(c *Record) bool {
 }
 
 // applyRecordType checks the fields of r against the record type c. Unlike a record contract, a type
-// checks the values r has now: like upstream's, it does not travel with them through later merges.
+// checks the definitions r has now: like upstream's, it does not become part of the fields' metadata,
+// so a definition that later overrides one of them is not checked by it.
 func (m *Machine) applyRecordType(c *Record, l *Label, r *Record) *Record {
 	var cache envCache
 	fields := make(map[string]*Field, len(r.Fields))
 	for k, f := range r.Fields {
-		nf := *f
-		if f.Val != nil {
-			nf.Def, nf.Type, nf.Contracts = valueDef{f.Val}, nil, nil
-			if cf, ok := c.Fields[k]; ok {
-				lbl := relabel([]*PendingContract{cf.Type}, l, k)[0].Label
-				nf.Def = valueDef{m.ApplyContract(m.contractValue(cf.Type, c, &cache), lbl, f.Val)}
-			}
+		nf := f.reopen()
+		if cf, ok := c.Fields[k]; ok && f.Def != nil {
+			cv := m.contractValue(cf.Type, c, &cache)
+			typ := &PendingContract{Def: valueDef{Ready(cv)}, Label: relabel([]*PendingContract{cf.Type}, l, k)[0].Label, static: true, value: cv}
+			nf.Def = contractDef{D: f.Def, C: []*PendingContract{typ}}
 		}
-		nf.Val = nil
-		fields[k] = &nf
+		fields[k] = nf
 	}
 	out := m.close(fields)
 	out.Open = r.Open
