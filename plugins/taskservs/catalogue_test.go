@@ -126,11 +126,11 @@ func TestKubernetesNode(t *testing.T) {
 	}
 	var removals []string
 	for _, c := range s.Calls(t) {
-		if strings.HasPrefix(c, "cilium uninstall") || strings.HasPrefix(c, "kubeadm reset") || strings.HasPrefix(c, "apt-get purge") {
+		if strings.HasPrefix(c, "cilium uninstall") || strings.HasPrefix(c, "kubeadm reset") || strings.Contains(c, " purge ") {
 			removals = append(removals, c)
 		}
 	}
-	wantRemovals := []string{"cilium uninstall", "kubeadm reset --force", "apt-get purge -y -q kubelet kubeadm kubectl", "apt-get purge -y -q containerd.io"}
+	wantRemovals := []string{"cilium uninstall", "kubeadm reset --force", "apt-get -o DPkg::Lock::Timeout=600 purge -y -q kubelet kubeadm kubectl", "apt-get -o DPkg::Lock::Timeout=600 purge -y -q containerd.io"}
 	if diff := cmp.Diff(wantRemovals, removals); diff != "" {
 		t.Errorf("removal order (-want +got):\n%s", diff)
 	}

@@ -124,7 +124,7 @@ func TestUpgrade(t *testing.T) {
 	}
 	want := []string{
 		"apt-mark unhold kubelet kubeadm kubectl",
-		"apt-get install -y -q --allow-downgrades --allow-change-held-packages kubelet=1.31.4-* kubeadm=1.31.4-* kubectl=1.31.4-*",
+		"apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades --allow-change-held-packages kubelet=1.31.4-* kubeadm=1.31.4-* kubectl=1.31.4-*",
 		"apt-mark hold kubelet kubeadm kubectl",
 		"kubeadm upgrade apply --yes v1.31.4",
 		"systemctl restart kubelet",

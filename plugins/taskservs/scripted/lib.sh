@@ -35,6 +35,10 @@ remove_file() {
 	done
 }
 
+# apt_get ARGS…: apt-get, waiting for the package manager's lock (cloud-init and unattended-upgrades
+# hold it on a fresh server; another taskserv may hold it on this one) instead of failing at once.
+apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+
 # pkg_version PKG: the installed version of a Debian package, empty when not installed.
 pkg_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 
@@ -62,7 +66,7 @@ apt_install() {
 	# shellcheck disable=SC2086
 	apt-mark unhold "$@" >/dev/null 2>&1 || true
 	# shellcheck disable=SC2086
-	apt-get install -y -q --allow-downgrades --allow-change-held-packages $_args
+	apt_get install -y -q --allow-downgrades --allow-change-held-packages $_args
 	[ -z "$_want" ] || apt-mark hold "$@" >/dev/null
 	changed "installed$_args"
 }
@@ -77,7 +81,7 @@ apt_purge() {
 	# shellcheck disable=SC2086
 	apt-mark unhold $_args >/dev/null 2>&1 || true
 	# shellcheck disable=SC2086
-	apt-get purge -y -q $_args
+	apt_get purge -y -q $_args
 	changed "purged$_args"
 }
 
@@ -104,7 +108,7 @@ apt_repository() {
 		_refresh=yes
 	fi
 	if [ -n "$_refresh" ]; then
-		apt-get update -q
+		apt_get update -q
 	fi
 }
 

@@ -22,8 +22,11 @@ outfile() {
 case "$name" in
 apt-get)
 	verb=""
+	opt=""
 	for a in "$@"; do
+		[ -z "$opt" ] || { opt=""; continue; }
 		case "$a" in
+		-o) opt=yes ;;
 		-*) ;;
 		install | purge | remove | update) verb=$a ;;
 		*)
