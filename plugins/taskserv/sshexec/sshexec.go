@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/provhq/prov/plugins"
 )
@@ -210,17 +211,21 @@ type HostKeyError struct {
 }
 
 func (e *HostKeyError) Error() string {
+	host, port, err := net.SplitHostPort(e.Addr)
+	if err != nil {
+		host, port = e.Addr, "22"
+	}
 	switch {
 	case e.Revoked:
 		return fmt.Sprintf("server %s (%s) presented the host key %s %s, which %s marks as revoked", e.Server, e.Addr, e.Type, e.Fingerprint, e.File)
 	case len(e.Known) == 0:
 		return fmt.Sprintf("server %s (%s) is not in %s: its host key is %s %s; check the fingerprint and add it "+
-			"(ssh-keyscan -p PORT HOST >> %s), or set ssh.strict_host_key_checking = %q to record new hosts",
-			e.Server, e.Addr, e.File, e.Type, e.Fingerprint, e.File, AcceptNew)
+			"(ssh-keyscan -p %s %s >> %s), or set ssh.strict_host_key_checking = %q to record new hosts",
+			e.Server, e.Addr, e.File, e.Type, e.Fingerprint, port, host, e.File, AcceptNew)
 	default:
 		return fmt.Sprintf("server %s (%s) presented a CHANGED host key %s %s; %s expects %s. If the server was "+
-			"rebuilt, remove the old key (ssh-keygen -R HOST -f %s); otherwise someone may be intercepting the connection",
-			e.Server, e.Addr, e.Type, e.Fingerprint, e.File, strings.Join(e.Known, ", "), e.File)
+			"rebuilt, remove the old key (ssh-keygen -R %s -f %s); otherwise someone may be intercepting the connection",
+			e.Server, e.Addr, e.Type, e.Fingerprint, e.File, strings.Join(e.Known, ", "), knownhosts.Normalize(e.Addr), e.File)
 	}
 }
 

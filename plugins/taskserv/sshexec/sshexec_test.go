@@ -3,6 +3,7 @@ package sshexec_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -116,9 +117,10 @@ func TestKnownHosts(t *testing.T) {
 	}{
 		{"known", w.srv.KnownHostsLine() + "\n", "", nil, ""},
 		{"known among others", other.KnownHostsLine() + "\n" + w.srv.KnownHostsLine() + "\n", sshexec.Strict, nil, ""},
-		{"unknown", other.KnownHostsLine() + "\n", "", []string{"server box (" + w.srv.Addr + ") is not in", fingerprint, "accept-new"}, ""},
+		{"unknown", other.KnownHostsLine() + "\n", "", []string{"server box (" + w.srv.Addr + ") is not in", fingerprint, "accept-new",
+			fmt.Sprintf("ssh-keyscan -p %d 127.0.0.1 >> ", w.srv.Port)}, ""},
 		{"no file", "-", "", []string{"is not in", fingerprint}, ""},
-		{"changed", changed + "\n", "", []string{"CHANGED host key ssh-ed25519 " + fingerprint, "ssh-keygen -R"}, ""},
+		{"changed", changed + "\n", "", []string{"CHANGED host key ssh-ed25519 " + fingerprint, "ssh-keygen -R " + knownAddr(w.srv) + " -f "}, ""},
 		{"changed, accept-new", changed + "\n", sshexec.AcceptNew, []string{"CHANGED host key"}, ""},
 		{"revoked", "@revoked * " + strings.SplitN(w.srv.KnownHostsLine(), " ", 2)[1] + "\n", sshexec.AcceptNew, []string{"marks as revoked"}, ""},
 		{"accept-new records", other.KnownHostsLine() + "\n", sshexec.AcceptNew, nil,
