@@ -26,7 +26,7 @@ type world struct {
 	knownHosts string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	id, signer := sshtest.IdentityFile(t, "")
 	srv := sshtest.Start(t, sshtest.Options{Authorized: []ssh.PublicKey{signer.PublicKey()}})
