@@ -154,3 +154,34 @@ func TestSyntax(t *testing.T) {
 		"worker pinned": {Version: "1.30.6", Config: with("control_plane", "cp", "token", token, "ca_cert_hash", "sha256:ab"), Server: map[string]any{}},
 	})
 }
+
+// TestFailedInit: a kubeadm init that fails half way is reset, so that the next install starts over.
+func TestFailedInit(t *testing.T) {
+	ctx := context.Background()
+	s := sandbox.New(t)
+	withContainerd(t, s)
+	ts := sdk.NewTaskservServer(kubernetes.New())
+	req := plugins.TaskservRequest{Version: "1.31.2", Config: map[string]any{}, Server: s.Server}
+	s.Exec.Env["STUB_FAIL"] = "kubeadm init"
+	res, err := ts.Install(ctx, req, s.Exec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diagnostics) != 1 ||
+		res.Diagnostics[0].Summary != "kubernetes configure failed (exit code 1): kubeadm init failed; the node was reset for the next apply to try again" ||
+		res.Diagnostics[0].Detail != "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster" {
+		t.Fatalf("diagnostics = %v", res.Diagnostics)
+	}
+	calls := s.Calls(t)
+	if !slices.Contains(calls, "kubeadm reset --force") {
+		t.Fatalf("no reset after the failed init: %q", calls)
+	}
+	delete(s.Exec.Env, "STUB_FAIL")
+	res, err = ts.Install(ctx, req, s.Exec, nil)
+	if err != nil || res.Diagnostics.HasErrors() {
+		t.Fatalf("install again: %v %v", err, res.Diagnostics)
+	}
+	if calls := s.Calls(t); !slices.Contains(calls, "kubeadm init --config $ROOT/etc/kubernetes/prov/kubeadm.yaml") {
+		t.Fatalf("the next install did not initialise the control plane: %q", calls)
+	}
+}

@@ -88,9 +88,14 @@ func New(m Manifest) *sdk.Taskserv {
 			}
 		}
 		if r.ExitCode != 0 {
+			// The last line of the standard error (a script's die) is the summary, the lines before it
+			// the detail.
 			msg := fmt.Sprintf("%s %s failed (exit code %d)", m.Name, script, r.ExitCode)
-			if tail := lastLines(string(r.Stderr), 5); tail != "" {
-				msg += ": " + tail
+			if lines := lastLines(string(r.Stderr), 6); len(lines) > 0 {
+				msg += ": " + lines[len(lines)-1]
+				if len(lines) > 1 {
+					msg += "\n" + strings.Join(lines[:len(lines)-1], "\n")
+				}
 			}
 			return out, errors.New(msg)
 		}
@@ -245,10 +250,16 @@ func strs(v any) []string {
 // Quote quotes s for a POSIX shell.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
+// lastLines returns the last n non-empty lines of s.
+func lastLines(s string, n int) []string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }

@@ -149,6 +149,12 @@ userdel)
 	rm -f "$st/users/$1"
 	;;
 kubeadm)
+	if [ "${STUB_FAIL:-}" = "kubeadm $1" ]; then
+		mkdir -p "$root/etc/kubernetes"
+		echo "half" >"$root/etc/kubernetes/admin.conf"
+		echo "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster" >&2
+		exit 1
+	fi
 	case "$1" in
 	init)
 		mkdir -p "$root/etc/kubernetes"
