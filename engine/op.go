@@ -363,7 +363,7 @@ func (r *run) settled(addr, phase, id, outcome string) {
 func (r *run) resource(c *plan.Change, config, attrs any, sensitive ...[]value.Path) *state.Resource {
 	return &state.Resource{
 		Type: c.Type, Provider: c.Provider, Config: config, Attributes: attrs,
-		Sensitive: mergePaths(sensitive...), Dependencies: c.DependsOn,
+		Sensitive: mergePaths(sensitive...), Dependencies: c.DependsOn, MonthlyCost: c.MonthlyCost,
 	}
 }
 

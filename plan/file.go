@@ -34,6 +34,7 @@ type fileChange struct {
 	DependsOn    []string     `json:"depends_on,omitempty"`
 	Reason       string       `json:"reason,omitempty"`
 	MonthlyCost  *float64     `json:"monthly_cost,omitempty"`
+	BeforeCost   *float64     `json:"before_monthly_cost,omitempty"`
 }
 
 type fileOutput struct {
@@ -94,6 +95,7 @@ func (p *Plan) Marshal() ([]byte, error) {
 		fc := fileChange{
 			Addr: addr, Type: c.Type, Provider: c.Provider, Action: c.Action,
 			ReplacePaths: c.ReplacePaths, DependsOn: c.DependsOn, Reason: c.Reason, MonthlyCost: c.MonthlyCost,
+			BeforeCost: c.BeforeMonthlyCost,
 		}
 		var err error
 		if fc.Before, err = encodeValue(c.Before, c.BeforeSensitive, false); err == nil {
@@ -163,6 +165,7 @@ func Unmarshal(data []byte) (*Plan, error) {
 			Addr: fc.Addr, Type: fc.Type, Provider: fc.Provider, Action: fc.Action,
 			BeforeSensitive: fc.Before.Sensitive, AfterSensitive: fc.After.Sensitive,
 			ReplacePaths: fc.ReplacePaths, DependsOn: fc.DependsOn, Reason: fc.Reason, MonthlyCost: fc.MonthlyCost,
+			BeforeMonthlyCost: fc.BeforeCost,
 		}
 		var err error
 		if c.Before, err = fc.Before.decode(); err == nil {

@@ -409,13 +409,14 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 		cur := m.current[addr]
 		c.Before, c.BeforeSensitive = cur.Attributes, cur.Sensitive
 		c.After, c.AfterSensitive, c.Action = cur.Attributes, cur.Sensitive, NoOp
+		c.MonthlyCost, c.BeforeMonthlyCost = cur.MonthlyCost, cur.MonthlyCost
 		return
 	}
 	cur := m.current[addr]
 	var prior any
 	if cur != nil {
 		prior = cur.Attributes
-		c.Before, c.BeforeSensitive = prior, cur.Sensitive
+		c.Before, c.BeforeSensitive, c.BeforeMonthlyCost = prior, cur.Sensitive, cur.MonthlyCost
 	}
 	switch {
 	case cur != nil && cur.Type != r.Type:
@@ -519,7 +520,8 @@ func ignoreChanges(config, prior any, paths []string) any {
 
 func (m *maker) planDelete(addr string) *Change {
 	r := m.prior.Resources[addr]
-	c := &Change{Addr: addr, Type: r.Type, Provider: r.Provider, Action: Delete, DependsOn: r.Dependencies}
+	c := &Change{Addr: addr, Type: r.Type, Provider: r.Provider, Action: Delete, DependsOn: r.Dependencies,
+		BeforeMonthlyCost: r.MonthlyCost}
 	if cur := m.current[addr]; cur != nil {
 		c.Before, c.BeforeSensitive = cur.Attributes, cur.Sensitive
 	} else {

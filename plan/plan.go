@@ -50,8 +50,11 @@ type Change struct {
 	// DependsOn are the addresses of resources this one depends on (explicit and from references).
 	DependsOn []string `json:"depends_on,omitempty"`
 	// Reason says why, for replaces requested by -replace or deletes of resources no longer declared.
-	Reason      string   `json:"reason,omitempty"`
-	MonthlyCost *float64 `json:"monthly_cost,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// MonthlyCost is the provider's estimate of the planned object's monthly cost in USD;
+	// BeforeMonthlyCost the estimate recorded when the prior object was applied. Either may be unknown.
+	MonthlyCost       *float64 `json:"monthly_cost,omitempty"`
+	BeforeMonthlyCost *float64 `json:"before_monthly_cost,omitempty"`
 }
 
 // FormatVersion is the version of the plan file format this build writes.

@@ -105,6 +105,12 @@ func appendResource(b []byte, r *Resource) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
+	if r.MonthlyCost != nil {
+		b = append(b, `,"monthly_cost":`...)
+		if b, err = value.AppendJSON(b, *r.MonthlyCost); err != nil {
+			return nil, fmt.Errorf("monthly_cost: %w", err)
+		}
+	}
 	return append(b, '}'), nil
 }
 
@@ -609,6 +615,14 @@ func (p *parser) resource(where string) (*Resource, error) {
 			}
 		case "dependencies":
 			r.Dependencies, err = p.stringList(where + ".dependencies")
+		case "monthly_cost":
+			if p.literal("null") {
+				return nil
+			}
+			var cost float64
+			if cost, err = p.number(); err == nil {
+				r.MonthlyCost = &cost
+			}
 		default:
 			err = p.skip()
 		}

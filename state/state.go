@@ -33,6 +33,9 @@ type Resource struct {
 	Sensitive []value.Path `json:"sensitive,omitempty"`
 	// Dependencies are the addresses this resource directly depends on (for ordering deletes).
 	Dependencies []string `json:"dependencies,omitempty"`
+	// MonthlyCost is the provider's estimate of the object's monthly cost in USD when it was last
+	// applied, if it gave one: what a plan that changes or destroys it saves.
+	MonthlyCost *float64 `json:"monthly_cost,omitempty"`
 }
 
 // Output is a root output value.

@@ -178,7 +178,7 @@ func TestFold(t *testing.T) {
 
 func TestEncodeRoundTrip(t *testing.T) {
 	s := withResources(map[string]*state.Resource{
-		"z.last":  {Type: "t", Provider: "p", Config: map[string]any{"a": 1.0}, Attributes: map[string]any{"id": "z"}},
+		"z.last":  {Type: "t", Provider: "p", Config: map[string]any{"a": 1.0}, Attributes: map[string]any{"id": "z"}, MonthlyCost: ptr(12.75)},
 		"a.first": {Type: "t", Provider: "p", Attributes: []any{true, nil, "s"}, Sensitive: []value.Path{value.KeyPath("x").Index(0)}, Dependencies: []string{"z.last"}},
 	})
 	s.Serial = 3
@@ -360,3 +360,5 @@ func TestEncodeValues(t *testing.T) {
 		t.Errorf("Encode of an unknown value: %v", err)
 	}
 }
+
+func ptr(f float64) *float64 { return &f }

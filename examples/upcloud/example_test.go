@@ -187,6 +187,9 @@ func TestServers(t *testing.T) {
 		t.Errorf("cp-01 has no public and private addresses: %v", cp)
 	}
 	p.Run(0, append([]string{"plan", "-detailed-exitcode"}, targets...)...)
+	// The state keeps each object's cost from its apply: what a destroy saves.
+	provtest.Contains(t, "the destroy plan", p.Run(0, "plan", "-destroy"),
+		"Estimated monthly cost: −$99.84 (+$0.00 for new resources, −$99.84 for destroyed ones)")
 	provtest.Contains(t, "destroy", p.Run(0, "destroy", "-auto-approve"), "Destroy complete! Resources: 3 destroyed.")
 	if got := p.live(); len(got) != 0 {
 		t.Errorf("servers after destroy: %v", got)

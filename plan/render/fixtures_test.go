@@ -151,9 +151,10 @@ func everyAction(t testing.TB) *plan.Plan {
 			"storage": []any{map[string]any{"size_gb": 100.0}}},
 		After: map[string]any{"id": value.Unknown, "hostname": "db", "zone": "de-fra1", "plan": "2xCPU-4GB",
 			"storage": []any{map[string]any{"size_gb": 100.0}}},
-		ReplacePaths: paths_(t, "zone"),
-		Config:       map[string]any{"hostname": "db", "zone": "de-fra1", "plan": "2xCPU-4GB"},
-		MonthlyCost:  cost(60),
+		ReplacePaths:      paths_(t, "zone"),
+		Config:            map[string]any{"hostname": "db", "zone": "de-fra1", "plan": "2xCPU-4GB"},
+		MonthlyCost:       cost(60),
+		BeforeMonthlyCost: cost(45),
 	})
 	add(&plan.Change{
 		Addr: "files.motd", Type: "local_file", Provider: "local", Action: plan.CreateThenDelete,
@@ -169,9 +170,9 @@ func everyAction(t testing.TB) *plan.Plan {
 		Addr: "servers.old", Type: "upcloud_server", Provider: "upcloud", Action: plan.Delete,
 		Before: map[string]any{"id": "00c3-old", "hostname": "old", "zone": "fi-hel1",
 			"labels": map[string]any{"role": "legacy"}, "password": secret},
-		BeforeSensitive: paths_(t, "password"),
-		Reason:          "servers.old is not in the configuration",
-		MonthlyCost:     cost(12.5),
+		BeforeSensitive:   paths_(t, "password"),
+		Reason:            "servers.old is not in the configuration",
+		BeforeMonthlyCost: cost(12.5),
 	})
 	add(&plan.Change{
 		Addr: "data.images.ubuntu", Type: "upcloud_image", Provider: "upcloud", Action: plan.Read,
@@ -226,8 +227,15 @@ func longPlan(n int) *plan.Plan {
 			after = map[string]any{"input": fmt.Sprintf("value %d", i), "output": value.Unknown,
 				"tags": []any{"bulk", "generated", fmt.Sprintf("n%d", i)}}
 		}
-		p.Changes[addr] = &plan.Change{Addr: addr, Type: "local_data", Provider: "local", Action: action,
-			Before: before, After: after, MonthlyCost: cost(0.25)}
+		c := &plan.Change{Addr: addr, Type: "local_data", Provider: "local", Action: action,
+			Before: before, After: after, MonthlyCost: cost(0.25), BeforeMonthlyCost: cost(0.25)}
+		switch action {
+		case plan.Create:
+			c.BeforeMonthlyCost = nil
+		case plan.Delete:
+			c.MonthlyCost = nil
+		}
+		p.Changes[addr] = c
 	}
 	return p
 }

@@ -71,6 +71,7 @@ type jsonResourceChange struct {
 	// Reason is prov's own explanation, when the planner gave one.
 	Reason      string   `json:"reason,omitempty"`
 	MonthlyCost *float64 `json:"monthly_cost,omitempty"`
+	BeforeCost  *float64 `json:"before_monthly_cost,omitempty"`
 }
 
 type jsonChange struct {
@@ -176,6 +177,7 @@ func JSON(p *plan.Plan, prior *state.State) ([]byte, error) {
 			ActionReason: actionReason(ch, p.Destroy),
 			Reason:       ch.Reason,
 			MonthlyCost:  ch.MonthlyCost,
+			BeforeCost:   ch.BeforeMonthlyCost,
 		})
 		if ch.Action == plan.Delete || ch.After == nil {
 			continue

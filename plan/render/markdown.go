@@ -106,7 +106,7 @@ func Markdown(p *plan.Plan, opts MarkdownOptions) string {
 		for _, ch := range rows {
 			row := fmt.Sprintf("| `%s` | `%s` | %s |", ch.Addr, ch.Type, cell(ch.Provider))
 			if withCost {
-				row += " " + money(ch.MonthlyCost, false) + " |"
+				row += " " + money(rowCost(ch), false) + " |"
 			}
 			if !doc.add(row + "\n") {
 				doc.rowsCut++
@@ -280,40 +280,58 @@ func actionIn(a plan.Action, as []plan.Action) bool {
 
 func hasCost(changes []*plan.Change) bool {
 	for _, ch := range changes {
-		if ch.MonthlyCost != nil {
+		if ch.MonthlyCost != nil || ch.BeforeMonthlyCost != nil {
 			return true
 		}
 	}
 	return false
 }
 
-// costLine is the estimated monthly cost delta: what created resources add and destroyed ones save.
-// A change's MonthlyCost is the cost of its resource; updates and replacements keep a resource, and
-// their prior cost is not recorded, so they are priced in the tables but not in the delta. bold marks
-// the total up for Markdown.
+// rowCost is the cost a table row shows: what a deleted object cost, what any other will.
+func rowCost(ch *plan.Change) *float64 {
+	if ch.Action == plan.Delete {
+		return ch.BeforeMonthlyCost
+	}
+	return ch.MonthlyCost
+}
+
+// costLine is the estimated monthly cost delta: what created resources add, what destroyed ones save,
+// and what changed ones (updated or replaced) add or save against the cost recorded when they were
+// last applied (a change whose prior cost was not recorded is left out). bold marks the total up for
+// Markdown.
 func costLine(changes []*plan.Change, bold bool) string {
 	if !hasCost(changes) {
 		return ""
 	}
-	var added, removed float64
+	var added, removed, changed float64
+	var anyChanged bool
 	for _, ch := range changes {
-		if ch.MonthlyCost == nil {
-			continue
-		}
 		switch ch.Action {
 		case plan.Create:
-			added += *ch.MonthlyCost
+			if ch.MonthlyCost != nil {
+				added += *ch.MonthlyCost
+			}
 		case plan.Delete:
-			removed += *ch.MonthlyCost
+			if ch.BeforeMonthlyCost != nil {
+				removed += *ch.BeforeMonthlyCost
+			}
+		case plan.Update, plan.DeleteThenCreate, plan.CreateThenDelete:
+			if ch.MonthlyCost != nil && ch.BeforeMonthlyCost != nil && *ch.MonthlyCost != *ch.BeforeMonthlyCost {
+				changed += *ch.MonthlyCost - *ch.BeforeMonthlyCost
+				anyChanged = true
+			}
 		}
 	}
-	net := added - removed
+	net := added - removed + changed
 	total := money(&net, true)
 	if bold {
 		total = "**" + total + "**"
 	}
-	return fmt.Sprintf("Estimated monthly cost: %s (%s for new resources, %s for destroyed ones)",
-		total, money(&added, true), money(ptr(-removed), true))
+	detail := fmt.Sprintf("%s for new resources, %s for destroyed ones", money(&added, true), money(ptr(-removed), true))
+	if anyChanged {
+		detail += fmt.Sprintf(", %s for changed ones", money(&changed, true))
+	}
+	return fmt.Sprintf("Estimated monthly cost: %s (%s)", total, detail)
 }
 
 func ptr(f float64) *float64 { return &f }
