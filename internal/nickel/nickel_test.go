@@ -287,3 +287,28 @@ func TestRender(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestMergeMany folds many records defining one field: equal-priority merges must not rebuild the
+// whole chain of merges at every step (that took minutes and gigabytes at a few thousand records).
+func TestMergeMany(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"same value", `std.array.fold_left (fun acc i => acc & { a = 1 }) {} (std.array.range 0 20000)`, `{"a":1}`},
+		{"nested fields", `std.array.fold_left (fun acc i => acc & { r."%{std.to_string (i % 3)}" = i % 3 }) {} (std.array.range 0 20000)`, `{"r":{"0":0,"1":1,"2":2}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeTemp(t, "main.ncl", tt.src)
+			var out []byte
+			err := withTimeout(t, func() (err error) {
+				out, err = Export([]string{p}, Options{})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, compact(t, string(out))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

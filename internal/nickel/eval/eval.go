@@ -110,8 +110,10 @@ func NewThunk(n ast.Node, env *Env) *Thunk {
 type Machine struct {
 	depth int
 	steps int
-	// scopes caches the recursive scope of each record literal.
-	scopes map[*ast.Record]*scopeSet
+	// scopes caches the recursive scope of each record literal, mentioned whether an expression
+	// refers to its record's scope.
+	scopes    map[*ast.Record]*scopeSet
+	mentioned map[scopedNode]bool
 	// MaxSteps, when positive, bounds the number of evaluation steps (a budget for untrusted input).
 	MaxSteps int
 	Globals  *Env

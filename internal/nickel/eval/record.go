@@ -78,7 +78,7 @@ func (m *Machine) recordField(fields map[string]*Field, f *ast.Field, name strin
 // addField adds a field definition, merging piecewise definitions of the same name.
 func (m *Machine) addField(fields map[string]*Field, name string, f *Field, at source.Span) {
 	if prev, ok := fields[name]; ok {
-		fields[name] = mergeFields(prev, f, at)
+		fields[name] = m.mergeFields(prev, f, at)
 		return
 	}
 	fields[name] = f
@@ -148,7 +148,7 @@ func valueSpan(f *ast.Field) source.Span {
 }
 
 // mergeFields merges two definitions of one field (from a merge or piecewise definitions).
-func mergeFields(a, b *Field, at source.Span) *Field {
+func (m *Machine) mergeFields(a, b *Field, at source.Span) *Field {
 	out := &Field{
 		Doc:         a.Doc,
 		Optional:    a.Optional && b.Optional,
@@ -181,10 +181,57 @@ func mergeFields(a, b *Field, at source.Span) *Field {
 		case c < 0:
 			out.Def, out.Priority, out.Span = b.Def, b.Priority, b.Span
 		default:
-			out.Def, out.Priority = mergeDef{L: a.Def, R: b.Def, At: at}, a.Priority
+			out.Def, out.Priority = m.mergeDefs(a.Def, b.Def, at), a.Priority
 		}
 	}
 	return out
+}
+
+// mergeDefs merges two definitions of equal priority. When neither depends on the record it ends up
+// in (nested records merged piecewise: { a.b = 1 } & { a.c = 2 }), the values are merged once instead
+// of again each time the field is closed over a new record, so folding many records into one field
+// neither rebuilds a chain of merges at every step nor keeps every intermediate result alive.
+func (m *Machine) mergeDefs(l, r Def, at source.Span) Def {
+	lt, lok := m.fixedDef(l)
+	rt, rok := m.fixedDef(r)
+	if !lok || !rok {
+		return mergeDef{L: l, R: r, At: at}
+	}
+	return valueDef{Lazy(at, func() Value { return m.Merge(m.Force(lt), m.Force(rt), at, lt.Span, rt.Span) })}
+}
+
+// fixedDef returns the value of d when it does not depend on the record d is closed over.
+func (m *Machine) fixedDef(d Def) (*Thunk, bool) {
+	switch d := d.(type) {
+	case valueDef:
+		return d.T, true
+	case exprDef:
+		if d.Scope != nil && m.mentionsScope(d.Expr, d.Scope) {
+			return nil, false
+		}
+		return m.thunk(d.Expr, d.Env), true
+	}
+	return nil, false
+}
+
+// mentionsScope reports (once per expression) whether n may refer to a name of scope.
+func (m *Machine) mentionsScope(n ast.Node, scope *scopeSet) bool {
+	key := scopedNode{n, scope}
+	if v, ok := m.mentioned[key]; ok {
+		return v
+	}
+	if m.mentioned == nil {
+		m.mentioned = map[scopedNode]bool{}
+	}
+	v := mentions(n, scope.names)
+	m.mentioned[key] = v
+	return v
+}
+
+// scopedNode is an expression in the recursive scope of a record literal.
+type scopedNode struct {
+	n     ast.Node
+	scope *scopeSet
 }
 
 func maxPrio(a, b Priority) Priority {
@@ -361,7 +408,7 @@ func (m *Machine) mergeRecords(x, y *Record, at source.Span) *Record {
 	}
 	for k, f := range y.Fields {
 		if prev, ok := fields[k]; ok {
-			fields[k] = mergeFields(prev, f.reopen(), at)
+			fields[k] = m.mergeFields(prev, f.reopen(), at)
 		} else {
 			fields[k] = f.reopen()
 		}
