@@ -675,7 +675,43 @@ func (p *parser) record() ast.Node {
 	}
 	p.expect("}")
 	r.Pos = p.spanFrom(start)
+	// a typed field needs a definition (possibly in another piece: { a : T, a = 1 }) unless the
+	// literal is a record type
+	defined := map[string]bool{}
+	for _, f := range r.Fields {
+		if lit, ok := f.Path[0].(*ast.StrLit); ok && (f.Value != nil || len(f.Path) > 1) {
+			defined[lit.Text] = true
+		}
+	}
+	for _, f := range r.Fields {
+		lit, static := f.Path[0].(*ast.StrLit)
+		if f.Value == nil && f.Annot != nil && f.Annot.Type != nil && !(static && defined[lit.Text]) && !recordType(r) {
+			e := source.Errorf("ParseError::TypedFieldWithoutDefinition", f.Path[0].Span(), "statically typed field without a definition")
+			e.Notes = []string{
+				"A static type annotation must be attached to an expression but this field doesn't have a definition.",
+				"Did you mean to use `|` instead of `:`, for example when defining a record contract?",
+				"Typed fields without definitions are only allowed inside record types, but the enclosing record literal doesn't qualify as a record type.",
+			}
+			panic(bailout{e})
+		}
+	}
 	return r
+}
+
+// recordType reports whether the literal r is a record type ({ a : T, b : U; r }): every field has a
+// static name, a type and nothing else.
+func recordType(r *ast.Record) bool {
+	for _, f := range r.Fields {
+		if _, static := f.Path[0].(*ast.StrLit); !static || len(f.Path) > 1 || f.Value != nil || f.Include {
+			return false
+		}
+		a := f.Annot
+		if a == nil || a.Type == nil || a.Doc != nil || a.Default || a.Force || a.Priority != nil ||
+			a.Optional || a.NotExported || len(a.Contracts) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // str parses a string literal; p.tok() is its StrStart.
