@@ -1,6 +1,9 @@
 package sdk
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -37,6 +40,19 @@ func newData(attrs, prior map[string]any) *Data {
 
 // Get returns the value at key, nil when it is not set.
 func (d *Data) Get(key string) any { return get(d.attrs, key) }
+
+// Digest returns a short hex digest (128 bits of SHA-256) of the values at keys. A provider stores it
+// to recognise later, from the cloud's side, an object made from inputs the cloud does not report back
+// (user data, SSH keys, passwords).
+func (d *Data) Digest(keys ...string) string {
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i] = d.Get(k)
+	}
+	b, _ := json.Marshal(vals) // encoding/json's escaping is part of digests already stored
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
 
 // GetOk returns the value at key and whether it is set (not nil) and known.
 func (d *Data) GetOk(key string) (any, bool) {

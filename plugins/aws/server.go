@@ -195,24 +195,13 @@ func serverClient(op *sdk.Op, d *sdk.Data) (*client, error) {
 	return c.inRegion(regionOf(zone)), nil
 }
 
-// serverDigest is the digest of the unreported inputs of d.
-func serverDigest(d *sdk.Data) string {
-	vals := make([]any, len(serverUnreported))
-	for i, k := range serverUnreported {
-		vals[i] = d.Get(k)
-	}
-	b, _ := json.Marshal(vals)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
-}
-
 func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	if !d.IsNew() {
 		var replace []string
 		// A server whose digest is that of the configuration was made from it (one found after a crash
 		// is read back with what EC2 reports); one without a digest was imported, and adopts the
 		// configured values it has none of.
-		if digest := d.Old("inputs_sha256"); digest != serverDigest(d) {
+		if digest := d.Old("inputs_sha256"); digest != d.Digest(serverUnreported...) {
 			for _, k := range serverUnreported {
 				if d.HasChange(k) && (digest != nil || d.Old(k) != nil) {
 					replace = append(replace, k)
@@ -267,7 +256,7 @@ func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	if slices.ContainsFunc(serverUnreported, func(k string) bool { return !d.IsKnown(k) }) {
 		d.SetUnknown("inputs_sha256")
 	} else {
-		d.Set("inputs_sha256", serverDigest(d))
+		d.Set("inputs_sha256", d.Digest(serverUnreported...))
 	}
 	if d.IsKnown("network_interfaces") {
 		if _, err := nicOf(d); err != nil {
@@ -399,7 +388,7 @@ func createServer(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	}
 	l := launch{ami: ami, instanceType: typ, tags: serverTags(d), nic: n,
 		userData: serverUserData(d.String("user_data"), user, imageUser, keys),
-		own:      []string{titleTag, cmp.Or(d.String("title"), d.String("hostname")), InputsTag, serverDigest(d)}}
+		own:      []string{titleTag, cmp.Or(d.String("title"), d.String("hostname")), InputsTag, d.Digest(serverUnreported...)}}
 	if z := d.String("zone"); z != regionOf(z) {
 		l.zone = z
 	}
@@ -697,7 +686,7 @@ func (c *client) setServerTags(ctx context.Context, id string, d *sdk.Data) erro
 	}
 	want := serverTags(d)
 	want[titleTag] = cmp.Or(d.String("title"), d.String("hostname"))
-	want[InputsTag] = serverDigest(d)
+	want[InputsTag] = d.Digest(serverUnreported...)
 	ids := []string{id}
 	for _, bd := range inst.BlockDeviceMappings {
 		if bd.Ebs != nil {

@@ -3,9 +3,6 @@ package upcloud
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -81,17 +78,6 @@ func serverResource() *sdk.Resource {
 	}
 }
 
-// inputsDigest is the digest of the unreported inputs of d.
-func inputsDigest(d *sdk.Data) string {
-	vals := make([]any, len(unreported))
-	for i, k := range unreported {
-		vals[i] = d.Get(k)
-	}
-	b, _ := json.Marshal(vals)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
-}
-
 func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	disks := disksOf(d) // before a replacement makes the disks the provider decided unknown
 	if !d.IsNew() {
@@ -99,7 +85,7 @@ func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 		for _, k := range unreported {
 			// A prior without the value is a server found after a crash, which is the configured one if
 			// its digest says so, or an imported one, which has no digest: its values are adopted.
-			if digest := d.Old("inputs_sha256"); d.HasChange(k) && (d.Old(k) != nil || digest != nil && digest != inputsDigest(d)) {
+			if digest := d.Old("inputs_sha256"); d.HasChange(k) && (d.Old(k) != nil || digest != nil && digest != d.Digest(unreported...)) {
 				replace = append(replace, k)
 			}
 		}
@@ -121,7 +107,7 @@ func planServer(_ context.Context, op *sdk.Op, d *sdk.Data) error {
 	if slices.ContainsFunc(unreported, func(k string) bool { return !d.IsKnown(k) }) {
 		d.SetUnknown("inputs_sha256")
 	} else {
-		d.Set("inputs_sha256", inputsDigest(d))
+		d.Set("inputs_sha256", d.Digest(unreported...))
 	}
 	if !d.IsKnown("plan") || !d.IsKnown("zone") {
 		return nil
@@ -202,7 +188,7 @@ func createServer(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 		return err
 	}
 	labels := upcloud.LabelSlice(labelList(d.StringMap("labels"), op.ID))
-	labels = append(labels, upcloud.Label{Key: InputsLabel, Value: inputsDigest(d)})
+	labels = append(labels, upcloud.Label{Key: InputsLabel, Value: d.Digest(unreported...)})
 	req := &request.CreateServerRequest{
 		Zone: d.String("zone"), Hostname: d.String("hostname"), Title: cmp.Or(d.String("title"), d.String("hostname")), Plan: d.String("plan"),
 		Labels: &labels, UserData: d.String("user_data"), Metadata: upcloud.True,
@@ -428,7 +414,7 @@ func updateServer(ctx context.Context, op *sdk.Op, d *sdk.Data) error {
 	}
 	if d.HasChange("hostname") || d.HasChange("title") || d.HasChange("labels") || d.HasChange("inputs_sha256") {
 		labels := upcloud.LabelSlice(labelList(d.StringMap("labels"), operationOf(cur.Labels)))
-		labels = append(labels, upcloud.Label{Key: InputsLabel, Value: inputsDigest(d)})
+		labels = append(labels, upcloud.Label{Key: InputsLabel, Value: d.Digest(unreported...)})
 		if _, err := c.svc.ModifyServer(ctx, &request.ModifyServerRequest{UUID: id, Hostname: d.String("hostname"),
 			Title: d.String("title"), Labels: &labels}); err != nil {
 			return apiError("ModifyServer", err)
