@@ -32,6 +32,10 @@ func FuzzEval(f *testing.F) {
 		`let rec C = { next | C } in let rec f = fun n => { next = f (n + 1) } in f 0 | C`,
 		`let rec f = fun n => { next = f (n + 1) } in f 0 == f 0`,
 		`let rec f = fun x => f (x | Number) in f 1`,
+		// polymorphic contracts
+		`let f | forall a. a -> a = fun x => x + 1 in f 1`,
+		`let f | forall r. { a : Number; r } -> { a : Number; r } = fun x => x & { a | force = 0 } in f { a = 1, b = 2 }`,
+		`let f | forall r. { ; r } -> { y : Number; r } = fun x => %record/insert% "y" x 1 in f { y = 3 }`,
 	}
 	for _, s := range seeds {
 		f.Add(s)
