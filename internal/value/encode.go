@@ -4,58 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 )
 
 // Encode writes v as JSON, with each Unknown written as null and its Path listed in unknown.
 func Encode(v any) (data []byte, unknown []Path, err error) {
-	if HasUnknown(v) {
-		data, err = appendMarked(nil, make(Path, 0, 8), v, &unknown)
-	} else {
-		data, err = AppendJSON(nil, v)
-	}
+	data, err = (&encoder{marks: &unknown}).value(nil, v, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("value: encode: %w", err)
 	}
 	return data, unknown, nil
-}
-
-// appendMarked is AppendJSON for a value holding unknowns: each is written as null and its path
-// appended to unknown. p is a scratch stack, copied when a path is kept.
-func appendMarked(b []byte, p Path, v any, unknown *[]Path) ([]byte, error) {
-	if !HasUnknown(v) {
-		return AppendJSON(b, v)
-	}
-	var err error
-	switch c := v.(type) {
-	case []any:
-		b = append(b, '[')
-		for i, e := range c {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendMarked(b, append(p, Step{Index: i, IsIndex: true}), e, unknown); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
-	case map[string]any:
-		b = append(b, '{')
-		for i, k := range slices.Sorted(maps.Keys(c)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendString(b, k)
-			b = append(b, ':')
-			if b, err = appendMarked(b, append(p, Step{Key: k}), c[k], unknown); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
-	}
-	*unknown = append(*unknown, slices.Clone(p)) // v is Unknown itself
-	return append(b, "null"...), nil
 }
 
 // Decode reads what Encode writes. Empty data decodes to nil.

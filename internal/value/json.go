@@ -17,12 +17,19 @@ import (
 
 // AppendJSON appends v as compact JSON, object keys sorted. v must be known: an Unknown is an error
 // (Encode writes values that may hold unknowns).
-func AppendJSON(b []byte, v any) ([]byte, error) { return appendJSON(b, v, 0) }
+func AppendJSON(b []byte, v any) ([]byte, error) { return (&encoder{}).value(b, v, 0) }
 
 const maxDepth = 10000
 
-// appendJSON appends v, in canonical form; other Go values go through encoding/json.
-func appendJSON(b []byte, v any, depth int) ([]byte, error) {
+// encoder writes values in canonical form; other Go values go through encoding/json. With marks set,
+// an Unknown is written as null and its path kept in marks (path is the position being written then);
+// without, an Unknown is an error.
+type encoder struct {
+	marks *[]Path
+	path  Path
+}
+
+func (e *encoder) value(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, errors.New("value nested too deeply")
 	}
@@ -38,11 +45,11 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 		return AppendString(b, v), nil
 	case []any:
 		b = append(b, '[')
-		for i, e := range v {
+		for i, x := range v {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendJSON(b, e, depth+1); err != nil {
+			if b, err = e.child(b, Step{Index: i, IsIndex: true}, x, depth); err != nil {
 				return nil, err
 			}
 		}
@@ -55,20 +62,35 @@ func appendJSON(b []byte, v any, depth int) ([]byte, error) {
 			}
 			b = AppendString(b, k)
 			b = append(b, ':')
-			if b, err = appendJSON(b, v[k], depth+1); err != nil {
+			if b, err = e.child(b, Step{Key: k}, v[k], depth); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, '}'), nil
 	}
 	if IsUnknown(v) {
-		return nil, errors.New("a value not known until apply cannot be written as JSON")
+		if e.marks == nil {
+			return nil, errors.New("a value not known until apply cannot be written as JSON")
+		}
+		*e.marks = append(*e.marks, slices.Clone(e.path))
+		return append(b, "null"...), nil
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, j...), nil
+}
+
+// child writes the element of a list or record at step.
+func (e *encoder) child(b []byte, step Step, v any, depth int) ([]byte, error) {
+	if e.marks == nil {
+		return e.value(b, v, depth+1)
+	}
+	e.path = append(e.path, step)
+	b, err := e.value(b, v, depth+1)
+	e.path = e.path[:len(e.path)-1]
+	return b, err
 }
 
 // appendFloat formats like encoding/json (ES6 number formatting).
