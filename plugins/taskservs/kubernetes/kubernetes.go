@@ -58,7 +58,8 @@ func Manifest() scripted.Manifest {
 					"control_plane. It does not expire: change it to rotate it. Best kept in a secret."},
 			"ca_cert_hash": {Type: sdk.String, Optional: true, Default: "", Validators: []sdk.Validator{sdk.Regexp(`^(sha256:[a-f0-9]{64})?$`)},
 				Description: "sha256:… of the cluster CA's public key, pinned by joining workers; without it they trust " +
-					"the first API server they reach (--discovery-token-unsafe-skip-ca-verification)."},
+					"the first API server they reach (--discovery-token-unsafe-skip-ca-verification). The control plane's " +
+					"install records it: taskservs.CP.kubernetes.state.ca_cert_hash."},
 		},
 		Templates: tmpls,
 		Data:      data,

@@ -2,6 +2,8 @@ package kubernetes_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"path/filepath"
 	"slices"
@@ -183,5 +185,16 @@ func TestFailedInit(t *testing.T) {
 	}
 	if calls := s.Calls(t); !slices.Contains(calls, "kubeadm init --config $ROOT/etc/kubernetes/prov/kubeadm.yaml") {
 		t.Fatalf("the next install did not initialise the control plane: %q", calls)
+	}
+}
+
+// TestState: the install records the server's role, and the control plane the hash workers pin.
+func TestState(t *testing.T) {
+	s := sandbox.New(t)
+	withContainerd(t, s)
+	st := s.Install(t, kubernetes.New(), "1.31.2", map[string]any{})
+	sum := sha256.Sum256([]byte("public key of stub cluster CA\n"))
+	if st["role"] != "single-node" || st["ca_cert_hash"] != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Fatalf("state = %v", st)
 	}
 }

@@ -7,6 +7,8 @@ umask 022
 ROOT=${PWD%/}
 
 changed() { echo "changed: $*"; }
+# record KEY VALUE: records VALUE in the install's state as KEY.
+record() { echo "state: $1=$2"; }
 die() { echo "$*" >&2; exit 1; }
 
 # write_file PATH MODE < content: writes PATH (under $ROOT) when its content or mode differs.

@@ -4,7 +4,9 @@
 // remove.sh.tmpl. Every script starts with a shared prelude (lib.sh): POSIX sh with set -eu, $ROOT (the
 // server's root, "" on a real server, so "$ROOT/etc/…" is /etc/… there and stays inside a sandbox), and
 // helpers that act only when something differs (write_file, apt_install, enable_service, …) and print
-// "changed: …" when they do, so that running a script again changes nothing and says so.
+// "changed: …" when they do, so that running a script again changes nothing and says so. A line
+// "state: KEY=VALUE" of install or configure is recorded in the install's state
+// (taskservs.SERVER.NAME.state.KEY), for other resources and outputs to refer to.
 package scripted
 
 import (
@@ -85,6 +87,11 @@ func New(m Manifest) *sdk.Taskserv {
 		for _, line := range strings.Split(out, "\n") {
 			if c, ok := strings.CutPrefix(line, "changed: "); ok {
 				t.Progress(-1, "%s", c)
+			}
+			if kv, ok := strings.CutPrefix(line, "state: "); ok && script != Check {
+				if k, v, ok := strings.Cut(kv, "="); ok && k != "version" && k != "config" {
+					t.State[k] = v
+				}
 			}
 		}
 		if r.ExitCode != 0 {

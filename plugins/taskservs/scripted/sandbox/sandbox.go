@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ var stub []byte
 
 // Stubs are the commands the sandbox replaces.
 var Stubs = []string{"apt-get", "apt-mark", "dpkg", "dpkg-query", "systemctl", "modprobe", "sysctl", "swapon", "swapoff",
-	"curl", "gpg", "tar", "getent", "useradd", "userdel", "kubeadm", "kubectl", "update-ca-certificates"}
+	"curl", "gpg", "tar", "getent", "useradd", "userdel", "kubeadm", "kubectl", "update-ca-certificates", "openssl"}
 
 // Sandbox is a stand-in server.
 type Sandbox struct {
@@ -42,13 +43,16 @@ type Sandbox struct {
 	// Server is its state, as a local_server records it.
 	Server map[string]any
 
-	state string
+	state, tmp string
 }
+
+// tempName matches the files the prelude's mktemp makes.
+var tempName = regexp.MustCompile(`\$TMPDIR/prov\.[A-Za-z0-9]+`)
 
 // New makes a sandbox with an Ubuntu 24.04 /etc/os-release.
 func New(t testing.TB) *Sandbox {
 	t.Helper()
-	root, state, bin := t.TempDir(), t.TempDir(), t.TempDir()
+	root, state, bin, tmp := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "stub"), stub, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +79,10 @@ func New(t testing.TB) *Sandbox {
 	return &Sandbox{
 		Root: root,
 		Exec: &host.LocalExec{Dir: root, Env: map[string]string{
-			"PATH": bin + ":" + os.Getenv("PATH"), "STUB_ROOT": root, "STUB_STATE": state, "STUB_BIN": bin, "TMPDIR": t.TempDir()}},
+			"PATH": bin + ":" + os.Getenv("PATH"), "STUB_ROOT": root, "STUB_STATE": state, "STUB_BIN": bin, "TMPDIR": tmp}},
 		Server: map[string]any{"id": "local:" + root, "hostname": "box", "root": root, "transport": "local", "address": "127.0.0.1"},
 		state:  state,
+		tmp:    tmp,
 	}
 }
 
@@ -95,7 +100,9 @@ func (s *Sandbox) Calls(t testing.TB) []string {
 	if err := os.Remove(f); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(b), s.Root, "$ROOT"), "\n"), "\n")
+	text := strings.ReplaceAll(strings.ReplaceAll(string(b), s.Root, "$ROOT"), s.tmp, "$TMPDIR")
+	text = tempName.ReplaceAllString(text, "$$TMPDIR/prov.XXXXXX")
+	return strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 }
 
 // Mutating reports whether a stub call changes the server (as opposed to asking it something).

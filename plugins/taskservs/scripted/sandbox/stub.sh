@@ -157,7 +157,8 @@ kubeadm)
 	fi
 	case "$1" in
 	init)
-		mkdir -p "$root/etc/kubernetes"
+		mkdir -p "$root/etc/kubernetes/pki"
+		echo "stub cluster CA" >"$root/etc/kubernetes/pki/ca.crt"
 		echo "stub admin.conf" >"$root/etc/kubernetes/admin.conf"
 		echo "stub kubelet.conf" >"$root/etc/kubernetes/kubelet.conf"
 		touch "$st/tainted"
@@ -198,6 +199,22 @@ cilium)
 	;;
 coredns)
 	echo "CoreDNS-$STUB_VERSION"
+	;;
+openssl)
+	case "$1" in
+	x509)
+		in=""
+		prev=""
+		for a in "$@"; do [ "$prev" = -in ] && in=$a; prev=$a; done
+		echo "public key of $(cat "$in")"
+		;;
+	pkey)
+		in=""
+		prev=""
+		for a in "$@"; do [ "$prev" = -in ] && in=$a; prev=$a; done
+		cat "$in"
+		;;
+	esac
 	;;
 etcd)
 	printf 'etcd Version: %s\nGit SHA: stub\nGo Version: go1.22.7\n' "$STUB_VERSION"
