@@ -45,7 +45,7 @@ var examples = []example{
 	{dir: "generated", config: "main.ncl", local: true, addrs: []string{"servers.web-01", "servers.db-01", "sites.fra", "motd.web-03"}},
 	{dir: "aws", config: "main.ncl", addrs: []string{"servers.web-01", "servers.db-01", "keys.deploy", "taskservs.web-02.containerd"}},
 	{dir: "upcloud", config: "main.ncl", addrs: []string{"servers.cp-01", "servers.wk-01", "net.private", "taskservs.cp-01.kubernetes"},
-		secrets: map[string]string{"secrets/upcloud.sops.yaml": "password: example-only\n"}},
+		secrets: map[string]string{"secrets/upcloud.sops.yaml": "password: example-only\nk8s_token: abcdef.0123456789abcdef\n"}},
 }
 
 func (e example) name() string { return e.dir + "/" + e.config }

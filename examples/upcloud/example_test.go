@@ -160,7 +160,7 @@ func TestServers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc, err := secrets.Encrypt([]byte("password: e2e-secret\n"), p.Path("secrets/upcloud.sops.yaml"),
+	enc, err := secrets.Encrypt([]byte("password: e2e-secret\nk8s_token: abcdef.0123456789abcdef\n"), p.Path("secrets/upcloud.sops.yaml"),
 		secrets.EncryptOptions{AgeRecipients: []string{id.Recipient().String()}})
 	if err != nil {
 		t.Fatal(err)
