@@ -35,8 +35,8 @@ func Order(ctx context.Context, doc *document.Document, src plan.ProviderSource)
 	for addr, r := range doc.Resources {
 		name, ok := Name(r.Provider)
 		parts := strings.Split(addr, ".")
-		if !ok || r.Type != ResourceType || len(parts) != 3 || parts[0] != "taskservs" || parts[2] != name {
-			continue
+		if !ok || r.Type != ResourceType || len(parts) != 3 || parts[0] != "taskservs" || parts[2] != name || doc.Invalid[addr] {
+			continue // not an install the loader expanded, or one whose server's entry is reported already
 		}
 		if servers[parts[1]] == nil {
 			servers[parts[1]] = map[string]string{}

@@ -34,15 +34,17 @@ func TestOrder(t *testing.T) {
 	tests := []struct {
 		name      string
 		taskservs string // servers.web.taskservs, as JSON
+		invalid   bool   // the server's entry has errors reported already
 		wantDeps  map[string][]string
 		wantDiags []string
 	}{
-		{"dependency installed first", `["kubernetes", "containerd"]`,
+		{"dependency installed first", `["kubernetes", "containerd"]`, false,
 			map[string][]string{"taskservs.web.containerd": {"servers.web"}, "taskservs.web.kubernetes": {"servers.web", "taskservs.web.containerd"}}, nil},
-		{"missing dependency", `["kubernetes"]`,
+		{"missing dependency", `["kubernetes"]`, false,
 			map[string][]string{"taskservs.web.kubernetes": {"servers.web"}},
 			[]string{`error servers.web.taskservs: taskserv kubernetes needs containerd on the same server: add "containerd" to servers.web.taskservs`}},
-		{"conflict", `["containerd", "docker"]`,
+		{"server with errors", `["kubernetes"]`, true, map[string][]string{"taskservs.web.kubernetes": {"servers.web"}}, nil},
+		{"conflict", `["containerd", "docker"]`, false,
 			map[string][]string{"taskservs.web.containerd": {"servers.web"}, "taskservs.web.docker": {"servers.web"}},
 			[]string{"error servers.web.taskservs: taskserv containerd conflicts with docker, which server web also lists: keep one of them",
 				"error servers.web.taskservs: taskserv docker conflicts with containerd, which server web also lists: keep one of them"}},
@@ -57,6 +59,9 @@ func TestOrder(t *testing.T) {
 			doc, ds := document.Load(path, document.LoadOptions{})
 			if ds.HasErrors() {
 				t.Fatal(ds)
+			}
+			if tc.invalid {
+				doc.Invalid = map[string]bool{"servers.web": true, "taskservs.web.kubernetes": true}
 			}
 			got := errorsOf(taskserv.Order(context.Background(), doc, catalogue(t)))
 			if diff := cmp.Diff(tc.wantDiags, got); diff != "" {
