@@ -346,7 +346,8 @@ func TestInconsistentPlan(t *testing.T) {
 }
 
 // A saved plan that knew everything is applied as planned, without asking the provider again; a
-// change whose configuration takes a value computed during the walk is planned again.
+// change whose configuration takes a value computed during the walk is planned again, and so is one
+// with sensitive values.
 func TestReplanOnlyWhatChanged(t *testing.T) {
 	f := newFixture(t)
 	prior := f.read()
@@ -363,16 +364,18 @@ func TestReplanOnlyWhatChanged(t *testing.T) {
 	a := planned(create("a", cfg("a", "value", "v")), cfg("a", "value", "v"))
 	b := planned(create("b", cfg("b", "value", "${a.value}"), "a"), cfg("b", "value", "v")) // known at plan time
 	c := planned(create("c", cfg("c", "value", "${a.id}"), "a"), map[string]any{"name": "c", "value": value.Unknown})
+	d := planned(create("d", cfg("d", "value", "v")), cfg("d", "value", "v"))
+	d.AfterSensitive = []value.Path{value.KeyPath("value")} // a saved plan would hold it as unknown
 	before := f.fake.Calls("Plan")
-	res, err := f.engine.Apply(context.Background(), mkPlan(prior, a, b, c), prior)
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, a, b, c, d), prior)
 	if err != nil || len(res.Failures) > 0 {
 		t.Fatalf("apply: %v %+v", err, res.Failures)
 	}
-	if got := f.fake.Calls("Plan") - before; got != 1 {
-		t.Errorf("provider Plan called %d times during the apply, want 1 (for c)", got)
+	if got := f.fake.Calls("Plan") - before; got != 2 {
+		t.Errorf("provider Plan called %d times during the apply, want 2 (for c and d)", got)
 	}
-	if got := f.fake.Calls("Apply"); got != 3 {
-		t.Errorf("Apply called %d times, want 3", got)
+	if got := f.fake.Calls("Apply"); got != 4 {
+		t.Errorf("Apply called %d times, want 4", got)
 	}
 	st := f.read()
 	if got, want := st.Resources["c"].Attributes.(map[string]any)["value"], st.Resources["a"].Attributes.(map[string]any)["id"]; got != want {

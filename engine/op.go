@@ -246,11 +246,12 @@ func (r *run) replan(n *node, phase string, prior, sent any) (pr *plugins.PlanRe
 // resolved to against the planned values of its dependencies, and no secret is involved (secrets are
 // resolved afresh and may have been rotated). It halves the provider calls of an apply whose
 // configurations were known at plan time, the common case; anything computed by a dependency during
-// the walk still goes through replan and its consistency check.
+// the walk still goes through replan and its consistency check, and so does a change with sensitive
+// values, which a saved plan holds as unknown.
 func (r *run) planHolds(n *node, phase string, prior, stored any, secretPaths []value.Path) bool {
 	c := n.c
-	if r.mode != ModeApply || len(secretPaths) > 0 || value.IsUnknown(c.After) {
-		return false
+	if r.mode != ModeApply || len(secretPaths) > 0 || len(c.AfterSensitive) > 0 || value.IsUnknown(c.After) {
+		return false // a plan file keeps no sensitive value: it reads back as unknown
 	}
 	switch phase {
 	case "create":
