@@ -431,8 +431,10 @@ func (m *maker) planResource(ctx context.Context, addr string) {
 	if forced {
 		planPrior = nil // plan the replacement as a new object
 	}
-	if cur != nil && !forced {
+	if cur != nil && !forced && len(r.Lifecycle.IgnoreChanges) > 0 {
 		config = ignoreChanges(config, prior, r.Lifecycle.IgnoreChanges)
+		// The walker applies the configuration as planned: the ignored attributes keep their values.
+		c.Config = ignoreChanges(c.Config, prior, r.Lifecycle.IgnoreChanges)
 	}
 	resp, err := prov.Plan(ctx, plugins.PlanRequest{Type: r.Type, Prior: planPrior, Config: config})
 	if err != nil {

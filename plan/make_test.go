@@ -156,7 +156,7 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 	if len(ds) > 0 {
 		fmt.Fprintf(&b, "warnings:\n%s\n", ds)
 	}
-	renderPlan(t, &b, p)
+	renderPlan(t, &b, p, doc)
 	// The plan survives its file format.
 	data, err := p.Marshal()
 	if err != nil {
@@ -170,7 +170,7 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 		t.Fatal(err)
 	}
 	var again strings.Builder
-	renderPlan(t, &again, back)
+	renderPlan(t, &again, back, doc)
 	if again.String() != b.String() {
 		t.Errorf("plan differs after a trip through the plan file:\n%s", again.String())
 	}
@@ -178,7 +178,7 @@ func runCase(t *testing.T, sections map[string][]byte) string {
 	return b.String()
 }
 
-func renderPlan(t *testing.T, b *strings.Builder, p *Plan) {
+func renderPlan(t *testing.T, b *strings.Builder, p *Plan, doc *document.Document) {
 	t.Helper()
 	for _, addr := range slices.Sorted(maps.Keys(p.Changes)) {
 		c := p.Changes[addr]
@@ -195,6 +195,9 @@ func renderPlan(t *testing.T, b *strings.Builder, p *Plan) {
 			fmt.Fprintf(b, "    before: %s\n", show(c.Before, c.BeforeSensitive))
 		}
 		fmt.Fprintf(b, "    after:  %s\n", show(c.After, c.AfterSensitive))
+		if r := doc.Resources[addr]; r != nil && c.Config != nil && !value.Equal(c.Config, r.Config) {
+			fmt.Fprintf(b, "    config: %s (to apply, not as written)\n", show(c.Config, nil))
+		}
 		if len(c.ReplacePaths) > 0 {
 			fmt.Fprintf(b, "    replace: %v\n", c.ReplacePaths)
 		}

@@ -195,6 +195,33 @@ func TestReferences(t *testing.T) {
 	p.expect(0, "plan", "-detailed-exitcode")
 }
 
+// TestIgnoreChanges applies a change next to an ignored one from a saved plan: the ignored attribute
+// keeps its value on disk and in the state, and the next plan has nothing to do.
+func TestIgnoreChanges(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	withMode := func(content, mode string) map[string]any {
+		f := file("out/a", content)
+		f["config"].(map[string]any)["mode"] = mode
+		f["lifecycle"] = map[string]any{"ignore_changes": []any{"content"}}
+		return f
+	}
+	p.writeJSON("main.json", doc(map[string]any{"files.a": withMode("one\n", "0644")}))
+	p.expect(0, "init")
+	p.expect(0, "apply", "-auto-approve")
+	p.writeJSON("main.json", doc(map[string]any{"files.a": withMode("two\n", "0600")}))
+	r := p.expect(0, "plan", "-out=x.plan")
+	contains(t, "plan", r.stdout, `~ mode = "0644" -> "0600"`, "Plan: 0 to add, 1 to change, 0 to destroy.")
+	p.expect(0, "apply", "x.plan")
+	if got := p.read("out/a"); got != "one\n" {
+		t.Errorf("out/a = %q, want the ignored content kept", got)
+	}
+	if got := p.state().Resources["files.a"].Attributes["mode"]; got != "0600" {
+		t.Errorf("mode = %v, want 0600", got)
+	}
+	p.expect(0, "plan", "-detailed-exitcode")
+}
+
 // TestConfigErrors checks that configuration mistakes are reported with the file, line, column and
 // data path, in JSON and in Nickel, and that a dependency cycle is named.
 func TestConfigErrors(t *testing.T) {
