@@ -3,10 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
-	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -70,9 +66,10 @@ func idealTime(n, par int, latency time.Duration) time.Duration {
 }
 
 // TestThousandConcurrent applies 10,000 changes of the fan-out graph with 1,000 in flight, each taking
-// 100 ms at the provider, and checks the walk takes at most 1/0.8 of the ideal time (idealTime), with
-// the journal in memory (the walker's own cost) and on disk (the local backend's group commit). The
-// best of three runs counts, as other processes on the machine may take the CPU.
+// 100 ms at the provider, with the journal in memory (the walker's own cost) and on disk (the local
+// backend's group commit), and logs how close the walk comes to the ideal time (idealTime). The target
+// (0.8) is bench/concurrency's, measured there; this test only catches a walker that stops running
+// operations side by side (efficiency below 0.3, where one at a time would be 0.001).
 func TestThousandConcurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes several seconds")
@@ -81,58 +78,37 @@ func TestThousandConcurrent(t *testing.T) {
 	ideal := idealTime(n, par, latency)
 	for _, backend := range []string{"memory", "local"} {
 		t.Run(backend, func(t *testing.T) {
-			best := 0.0
-			for range 3 {
-				f := newFixture(t)
-				if backend == "memory" {
-					f.engine.Backend = &memBackend{}
-				}
-				f.engine.Parallelism = par
-				withLatency(f, latency)
-				prior, err := f.engine.Backend.Read(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				p := fanOut(prior, n)
-				cpu0 := cpuTime()
-				start := time.Now()
-				res, err := f.engine.Apply(context.Background(), p, prior)
-				elapsed := time.Since(start)
-				cpu := cpuTime() - cpu0
-				if err != nil {
-					t.Fatal(err)
-				}
-				if res.Added != n || len(res.Failures) > 0 {
-					t.Fatalf("added %d, failures %d", res.Added, len(res.Failures))
-				}
-				eff := float64(ideal) / float64(elapsed)
-				t.Logf("%d operations, %d in flight, %v each: %v (ideal %v), efficiency %.2f, %.0f ops/s, CPU %v (%v per operation)",
-					n, par, latency, elapsed.Round(time.Millisecond), ideal, eff, float64(n)/elapsed.Seconds(),
-					cpu.Round(time.Millisecond), (cpu / n).Round(time.Microsecond))
-				if best = max(best, eff); best >= 0.8 {
-					return
-				}
+			f := newFixture(t)
+			if backend == "memory" {
+				f.engine.Backend = &memBackend{}
 			}
-			if load, cpus := loadAverage(), runtime.NumCPU(); load > float64(cpus) {
-				t.Skipf("efficiency %.2f < 0.8, not asserted: the machine is loaded (load average %.1f on %d CPUs)", best, load, cpus)
+			f.engine.Parallelism = par
+			withLatency(f, latency)
+			prior, err := f.engine.Backend.Read(context.Background())
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Errorf("efficiency %.2f < 0.8 in three runs", best)
+			p := fanOut(prior, n)
+			cpu0 := cpuTime()
+			start := time.Now()
+			res, err := f.engine.Apply(context.Background(), p, prior)
+			elapsed := time.Since(start)
+			cpu := cpuTime() - cpu0
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Added != n || len(res.Failures) > 0 {
+				t.Fatalf("added %d, failures %d", res.Added, len(res.Failures))
+			}
+			eff := float64(ideal) / float64(elapsed)
+			t.Logf("%d operations, %d in flight, %v each: %v (ideal %v), efficiency %.2f, %.0f ops/s, CPU %v (%v per operation)",
+				n, par, latency, elapsed.Round(time.Millisecond), ideal, eff, float64(n)/elapsed.Seconds(),
+				cpu.Round(time.Millisecond), (cpu / n).Round(time.Microsecond))
+			if eff < 0.3 {
+				t.Errorf("efficiency %.2f: the walk is not running operations side by side", eff)
+			}
 		})
 	}
-}
-
-// loadAverage is the one-minute load average of the machine, 0 when unknown.
-func loadAverage() float64 {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 {
-		return 0
-	}
-	load, _ := strconv.ParseFloat(f[0], 64)
-	return load
 }
 
 // cpuTime is the CPU time (user and system) the process has used.
