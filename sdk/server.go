@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/suggest"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins"
 )
@@ -347,7 +348,7 @@ func (s *providerServer) resourceType(typ string) (*resourceType, diag.Diagnosti
 		return rt, nil
 	}
 	d := diag.Errorf("", "provider %s has no resource type %q", s.p.Name, typ)
-	if c := closest(typ, slices.Sorted(maps.Keys(s.types))); c != "" {
+	if c := suggest.Closest(typ, slices.Sorted(maps.Keys(s.types))); c != "" {
 		d.Detail = fmt.Sprintf("Did you mean %q?", c)
 	}
 	return nil, diag.Diagnostics{d}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/provhq/prov/internal/diag"
+	"github.com/provhq/prov/internal/suggest"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins"
 )
@@ -36,7 +37,7 @@ func (o *object) checkConfig(v any, p value.Path, ds *diag.Diagnostics) {
 		slices.Sort(extra)
 		for _, k := range extra {
 			d := diag.Errorf(p.Key(k).String(), "unknown attribute %q", k)
-			if s := closest(k, o.names); s != "" {
+			if s := suggest.Closest(k, o.names); s != "" {
 				d.Detail = fmt.Sprintf("Did you mean %q?", s)
 			}
 			*ds = append(*ds, d)
@@ -135,38 +136,6 @@ func kindOf(v any) string {
 		return "object"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// closest returns the name within edit distance 2 of s, if there is one: the "did you mean" hint.
-func closest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := distance(s, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // withDefaults returns m with the defaults of unset Optional attributes filled in, at every depth, and

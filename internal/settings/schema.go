@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/provhq/prov/internal/suggest"
 )
 
 //go:embed config.defaults.toml
@@ -203,7 +205,7 @@ func tomlType(v any) string {
 func Suggest(key string) string {
 	best, bestD := "", 0
 	for _, k := range sortedKeys {
-		d := distance(key, k)
+		d := suggest.Distance(key, k)
 		if best == "" || d < bestD {
 			best, bestD = k, d
 		}
@@ -220,27 +222,6 @@ func Suggest(key string) string {
 		return ""
 	}
 	return best
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func unknownKey(key string) string {
