@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/provhq/prov/internal/document"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/provhq/prov/engine"
+	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plugins/local"

@@ -6,14 +6,13 @@ package examples_test
 
 import (
 	"encoding/json"
-	"filippo.io/age"
-	"github.com/provhq/prov/internal/secrets"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"filippo.io/age"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/provhq/prov/cli/cmdutil"
@@ -21,6 +20,7 @@ import (
 	"github.com/provhq/prov/internal/document"
 	"github.com/provhq/prov/internal/nickel"
 	"github.com/provhq/prov/internal/provtest"
+	"github.com/provhq/prov/internal/secrets"
 	"github.com/provhq/prov/schemas"
 )
 

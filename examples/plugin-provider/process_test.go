@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/provhq/prov/plugins"
 	"github.com/provhq/prov/plugins/host"
 )

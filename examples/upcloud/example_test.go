@@ -7,15 +7,14 @@ package upcloud_test
 import (
 	"bytes"
 	"context"
-	"filippo.io/age"
 	"flag"
-	"github.com/provhq/prov/internal/secrets"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	uc "github.com/UpCloudLtd/upcloud-go-api/v8/upcloud"
 	"github.com/UpCloudLtd/upcloud-go-api/v8/upcloud/client"
 	"github.com/UpCloudLtd/upcloud-go-api/v8/upcloud/request"
@@ -24,6 +23,7 @@ import (
 
 	fake "github.com/provhq/prov/internal/fakecloud/upcloud"
 	"github.com/provhq/prov/internal/provtest"
+	"github.com/provhq/prov/internal/secrets"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

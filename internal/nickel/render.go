@@ -2,10 +2,11 @@ package nickel
 
 import (
 	"fmt"
-	"github.com/provhq/prov/internal/nickel/source"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/provhq/prov/internal/nickel/source"
 )
 
 // Render formats err the way the nickel CLI prints diagnostics (codespan style): the message, the

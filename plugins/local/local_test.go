@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/internal/value"
 	"github.com/provhq/prov/plugins"

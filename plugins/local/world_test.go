@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/sdk"
 	"github.com/provhq/prov/sdk/plugintest"

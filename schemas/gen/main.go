@@ -5,11 +5,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"context"
 
 	"github.com/provhq/prov/internal/schemagen"
 )

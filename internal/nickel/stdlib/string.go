@@ -2,11 +2,12 @@ package stdlib
 
 import (
 	"encoding/base64"
-	"github.com/rivo/uniseg"
 	"math/big"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
 
 	"github.com/provhq/prov/internal/nickel/eval"
 	"github.com/provhq/prov/internal/nickel/source"
