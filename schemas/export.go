@@ -78,6 +78,8 @@ var (
 	brokenBy = regexp.MustCompile("^contract broken by the value of `[^`]*`(: )?")
 	extra    = regexp.MustCompile("^extra field `([^`]+)`$")
 	missing  = regexp.MustCompile("^missing definition for `([^`]+)`$")
+	// closestField is the evaluator's hint for an extra field.
+	closestField = regexp.MustCompile("The closest field is `([^`]+)`")
 )
 
 // Diagnostics converts a Nickel evaluation error into diagnostics worded for a prov user: the summary
@@ -124,6 +126,11 @@ func diagnose(err error) (diag.Diagnostics, value.Path) {
 			// The position is already the extra field's; so is the path now.
 			p = p.Key(m[1])
 			d.Summary = fmt.Sprintf("unknown field %q", m[1])
+			for _, note := range ne.Notes {
+				if c := closestField.FindStringSubmatch(note); c != nil {
+					d.Summary += fmt.Sprintf("; did you mean %q?", c[1])
+				}
+			}
 		}
 	case "EvalError::MissingFieldDef":
 		if m := missing.FindStringSubmatch(ne.Message); m != nil && strings.HasPrefix(d.Pos.File, ImportPrefix) {

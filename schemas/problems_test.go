@@ -32,7 +32,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
   },
 }`, []problem{
 			{"main.ncl:5:14", "servers.web-01.plan", "expected a String, got a Number"},
-			{"main.ncl:9:7", "servers.web-02.zoen", `unknown field "zoen"`},
+			{"main.ncl:9:7", "servers.web-02.zoen", `unknown field "zoen"; did you mean "zone"?`},
 		}},
 		{"contracts of every section", `{
   settings = { paralelism = 4 },
@@ -44,11 +44,11 @@ func TestEveryProblemAtOnce(t *testing.T) {
   taskservs = { kubernetes = { verison = "1.31.2" } },
   extra = true,
 }`, []problem{
-			{"main.ncl:2:16", "settings.paralelism", `unknown field "paralelism"`},
-			{"main.ncl:3:26", "providers.acme.sorce", `unknown field "sorce"`},
+			{"main.ncl:2:16", "settings.paralelism", `unknown field "paralelism"; did you mean "parallelism"?`},
+			{"main.ncl:3:26", "providers.acme.sorce", `unknown field "sorce"; did you mean "source"?`},
 			{"main.ncl:5:70", "resources.files.a.config.mode", "expected a String, got a Number"},
-			{"main.ncl:7:22", "outputs.ip.valeu", `unknown field "valeu"`},
-			{"main.ncl:8:32", "taskservs.kubernetes.verison", `unknown field "verison"`},
+			{"main.ncl:7:22", "outputs.ip.valeu", `unknown field "valeu"; did you mean "value"?`},
+			{"main.ncl:8:32", "taskservs.kubernetes.verison", `unknown field "verison"; did you mean "version"?`},
 			{"main.ncl:9:3", "extra", `unknown field "extra"`},
 		}},
 		{"missing required field and a contract error", `{

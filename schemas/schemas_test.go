@@ -192,7 +192,7 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
 	}{
 		{"Document", `{
   resource = {},
-}`, problem{"main.ncl:2:3", "resource", `unknown field "resource"`}},
+}`, problem{"main.ncl:2:3", "resource", `unknown field "resource"; did you mean "resources"?`}},
 		{"Document", `{
   prov = "2",
 }`, problem{"main.ncl:2:10", "prov", `this prov reads document format "1"`}},
@@ -203,12 +203,12 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
   settings = {
     paralelism = 4,
   },
-}`, problem{"main.ncl:3:5", "settings.paralelism", `unknown field "paralelism"`}},
+}`, problem{"main.ncl:3:5", "settings.paralelism", `unknown field "paralelism"; did you mean "parallelism"?`}},
 		{"Provider", `{
   providers = {
     upcloud = { sorce = "builtin/upcloud" },
   },
-}`, problem{"main.ncl:3:17", "providers.upcloud.sorce", `unknown field "sorce"`}},
+}`, problem{"main.ncl:3:17", "providers.upcloud.sorce", `unknown field "sorce"; did you mean "source"?`}},
 		{"Resource", `{
   resources = {
     "files.a" = {
@@ -234,7 +234,7 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
       confg = { path = "a" },
     },
   },
-}`, problem{"main.ncl:5:7", "resources.files.a.confg", `unknown field "confg"`}},
+}`, problem{"main.ncl:5:7", "resources.files.a.confg", `unknown field "confg"; did you mean "config"?`}},
 		{"local_file", `{
   resources = {
     "files.a" = {
@@ -255,7 +255,7 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
   outputs = {
     ip = { valeu = "${servers.web.ipv4}" },
   },
-}`, problem{"main.ncl:3:12", "outputs.ip.valeu", `unknown field "valeu"`}},
+}`, problem{"main.ncl:3:12", "outputs.ip.valeu", `unknown field "valeu"; did you mean "value"?`}},
 		{"Server", `{
   servers = {
     web-01 = {
@@ -273,7 +273,7 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
       zoen = "fi-hel1",
     },
   },
-}`, problem{"main.ncl:6:7", "servers.web-01.zoen", `unknown field "zoen"`}},
+}`, problem{"main.ncl:6:7", "servers.web-01.zoen", `unknown field "zoen"; did you mean "zone"?`}},
 		{"Storage", `{
   servers = {
     web-01 = {
@@ -294,7 +294,7 @@ func TestContractErrorsBlameTheUser(t *testing.T) {
   taskservs = {
     kubernetes = { verison = "1.31.2" },
   },
-}`, problem{"main.ncl:3:20", "taskservs.kubernetes.verison", `unknown field "verison"`}},
+}`, problem{"main.ncl:3:20", "taskservs.kubernetes.verison", `unknown field "verison"; did you mean "version"?`}},
 		{"Secret", `{
   resources = {
     "files.a" = {

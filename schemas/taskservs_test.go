@@ -33,7 +33,7 @@ func TestTaskservConfigs(t *testing.T) {
     coredns = { config = { forward = "1.1.1.1" } },
   },
 }`, []problem{
-			{"main.ncl:3:31", "taskservs.kubernetes.config.pod_cird", `unknown field "pod_cird"`},
+			{"main.ncl:3:31", "taskservs.kubernetes.config.pod_cird", `unknown field "pod_cird"; did you mean "pod_cidr"?`},
 			{"main.ncl:4:48", "taskservs.containerd.config.systemd_cgroup", "expected a Bool, got a String"},
 			{"main.ncl:5:38", "taskservs.coredns.config.forward", "expected an Array, got a String"},
 		}},

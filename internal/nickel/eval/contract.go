@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/provhq/prov/internal/nickel/source"
+	"github.com/provhq/prov/internal/suggest"
 )
 
 // ApplyContract returns t checked by contract c; the check runs when the result is forced, and for
@@ -343,7 +344,19 @@ func (m *Machine) applyRecordContract(c *Record, l *Label, t *Thunk) Value {
 			if f := r.Fields[extra[0]]; f.Span.IsValid() {
 				sp = f.Span
 			}
-			m.Blame(lbl, sp, "Have you misspelled a field?")
+			detail := "Have you misspelled a field?"
+			if len(extra) == 1 {
+				var unset []string // the contract's fields the record lacks: what a typo meant
+				for _, k := range c.Keys() {
+					if _, ok := r.Fields[k]; !ok {
+						unset = append(unset, k)
+					}
+				}
+				if near := suggest.Closest(extra[0], unset); near != "" {
+					detail += fmt.Sprintf(" The closest field is `%s`.", near)
+				}
+			}
+			m.Blame(lbl, sp, detail)
 		}
 	}
 	// fields of a record type ({a : T}) must be present
