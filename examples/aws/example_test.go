@@ -7,16 +7,12 @@ package aws_test
 // error, and a kill -9 of prov mid-create followed by apply -resume.
 
 import (
-	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -254,28 +250,7 @@ func TestCrashMidCreate(t *testing.T) {
   `+tc.doc+`}`)
 			p.Run(0, "init")
 
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			apply := p.Command(ctx, "apply", "-auto-approve")
-			apply.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			var out bytes.Buffer
-			apply.Stdout, apply.Stderr = &out, &out
-			if err := apply.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(30 * time.Second)
-			for len(p.fake.Instances()) == 0 {
-				if time.Now().After(deadline) {
-					t.Fatalf("no instance launched\n%s", out.String())
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			// kill -9 of prov and its plugin process: nothing gets to clean up.
-			syscall.Kill(-apply.Process.Pid, syscall.SIGKILL)
-			apply.Wait()
-			if strings.Contains(out.String(), "Apply complete") {
-				t.Fatalf("the apply finished before it was killed\n%s", out.String())
-			}
+			p.KillApply("instance launched", func() bool { return len(p.fake.Instances()) > 0 })
 
 			resume := p.Run(0, "apply", "-resume")
 			provtest.Contains(t, "apply -resume", resume, "servers.web: create in doubt", "found: recorded as created")

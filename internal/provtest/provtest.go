@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,4 +233,34 @@ func Golden(t *testing.T, name, got string, update bool) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
+}
+
+// KillApply starts prov apply -auto-approve, waits until started reports that the cloud saw the
+// create it is after (what names it in the failure), and kills prov and its plugin processes with
+// SIGKILL, so nothing gets to clean up. It fails the test if the apply finished first, and returns
+// what the apply printed.
+func (p *Project) KillApply(what string, started func() bool) string {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	apply := p.Command(ctx, "apply", "-auto-approve")
+	apply.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out bytes.Buffer
+	apply.Stdout, apply.Stderr = &out, &out
+	if err := apply.Start(); err != nil {
+		p.T.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !started() {
+		if time.Now().After(deadline) {
+			p.T.Fatalf("no %s\n%s", what, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	syscall.Kill(-apply.Process.Pid, syscall.SIGKILL)
+	apply.Wait()
+	if strings.Contains(out.String(), "Apply complete") {
+		p.T.Fatalf("the apply finished before it was killed\n%s", out.String())
+	}
+	return out.String()
 }
