@@ -121,7 +121,9 @@ func TestServers(t *testing.T) {
 		p.T = t
 		p.Example("main.ncl", append(edits, `size_gb = 200,`, `size_gb = 300,`)...)
 		plan := p.Run(2, append([]string{"plan", "-detailed-exitcode"}, servers...)...)
-		provtest.Contains(t, "plan", plan, "servers.db-01 will be updated in-place", "~ size_gb = 200 -> 300", "Plan: 0 to add, 1 to change, 0 to destroy.")
+		provtest.Contains(t, "plan", plan, "servers.db-01 will be updated in-place", "~ size_gb = 200 -> 300", "Plan: 0 to add, 1 to change, 0 to destroy.",
+			// 100 GB more of gp3, priced against the cost the state recorded at the last apply
+			"Estimated monthly cost: +$8.32 (+$0.00 for new resources, +$0.00 for destroyed ones, +$8.32 for changed ones)")
 		p.Run(0, append([]string{"apply", "-auto-approve"}, servers...)...)
 		if got := p.State()["servers.db-01"]["id"]; got != db["id"] {
 			t.Errorf("db-01 is %v after growing a disk, was %v", got, db["id"])
