@@ -21,19 +21,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/provhq/prov/bench/internal/provbin"
 )
 
 // Config is one chaos run.
@@ -228,7 +228,7 @@ func main() {
 	flag.Parse()
 	cfg.Faults = strings.Split(faults, ",")
 	var err error
-	if cfg.Prov, err = binary(prov); err != nil {
+	if cfg.Prov, err = provbin.Resolve(prov); err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
 	}
@@ -245,27 +245,4 @@ func main() {
 	if _, failed := PrintTable(os.Stdout, results, cfg.Faults); failed > 0 {
 		os.Exit(1)
 	}
-}
-
-// binary resolves the -prov flag: the named binary, or bin/prov at the module root, built if missing.
-func binary(name string) (string, error) {
-	if name != "" {
-		return filepath.Abs(name)
-	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(out)) == "" || strings.TrimSpace(string(out)) == os.DevNull {
-		return "", errors.New("not inside the prov module: name the binary with -prov")
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(root, "bin", "prov")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	fmt.Fprintln(os.Stderr, "building", bin, "…")
-	cmd := exec.Command("go", "build", "-o", bin, "./cli/prov")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build prov: %w", err)
-	}
-	return bin, nil
 }

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/provhq/prov/bench/internal/provbin"
 )
 
 // Target is the efficiency the concurrency run must reach.
@@ -180,7 +182,7 @@ func main() {
 	flag.StringVar(&prov, "prov", "", "prov binary (default: bin/prov of the module, built if missing)")
 	flag.Parse()
 	var err error
-	if cfg.Prov, err = binary(prov); err != nil {
+	if cfg.Prov, err = provbin.Resolve(prov); err != nil {
 		fail(err)
 	}
 	if cfg.Dir, err = os.MkdirTemp("", "prov-concurrency-"); err != nil {
@@ -208,28 +210,4 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "concurrency:", err)
 	os.Exit(1)
-}
-
-// binary resolves the -prov flag: the named binary, or bin/prov at the module root, built if missing.
-func binary(name string) (string, error) {
-	if name != "" {
-		return filepath.Abs(name)
-	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the prov module: name the binary with -prov")
-	}
-	root := filepath.Dir(gomod)
-	bin := filepath.Join(root, "bin", "prov")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	fmt.Fprintln(os.Stderr, "building", bin, "…")
-	cmd := exec.Command("go", "build", "-o", bin, "./cli/prov")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build prov: %w", err)
-	}
-	return bin, nil
 }

@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +29,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/provhq/prov/bench/internal/provbin"
 )
 
 // Targets for N = 10,000 on the project's 2-core reference machine.
@@ -52,12 +53,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(2)
 	}
-	bin := *prov
-	if bin == "" {
-		if bin, err = defaultBinary(); err != nil {
-			fmt.Fprintln(os.Stderr, "scale:", err)
-			os.Exit(1)
-		}
+	bin, err := provbin.Resolve(*prov)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(1)
 	}
 	var all []Result
 	for _, n := range counts {
@@ -100,42 +99,6 @@ func parseCounts(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// defaultBinary is bin/prov at the module root, built if it is missing.
-func defaultBinary() (string, error) {
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(root, "bin", "prov")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	fmt.Fprintln(os.Stderr, "building", bin, "…")
-	cmd := exec.Command("go", "build", "-o", bin, "./cli/prov")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build prov: %w", err)
-	}
-	return bin, nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from inside the prov module or pass -prov")
-		}
-		dir = parent
-	}
 }
 
 // Config is one benchmark run: N resources in Dir, applied by the prov binary Prov.

@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/provhq/prov/bench/internal/provbin"
 )
 
 // Tool is one engine under test: how to write the graph and how to run each step.
@@ -232,7 +233,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	bin, err := binary(*provFlag)
+	bin, err := provbin.Resolve(*provFlag)
 	if err != nil {
 		fail(err)
 	}
@@ -289,28 +290,4 @@ func parseCounts(s string) ([]int, error) {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "sidebyside:", err)
 	os.Exit(1)
-}
-
-// binary resolves the -prov flag: the named binary, or bin/prov at the module root, built if missing.
-func binary(name string) (string, error) {
-	if name != "" {
-		return filepath.Abs(name)
-	}
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the prov module: name the binary with -prov")
-	}
-	root := filepath.Dir(gomod)
-	bin := filepath.Join(root, "bin", "prov")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	fmt.Fprintln(os.Stderr, "building", bin, "…")
-	cmd := exec.Command("go", "build", "-o", bin, "./cli/prov")
-	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("build prov: %w", err)
-	}
-	return bin, nil
 }
