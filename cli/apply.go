@@ -10,6 +10,7 @@ import (
 
 	"github.com/provhq/prov/cli/cmdutil"
 	"github.com/provhq/prov/engine"
+	"github.com/provhq/prov/internal/diag"
 	"github.com/provhq/prov/plan"
 	"github.com/provhq/prov/plan/render"
 	"github.com/provhq/prov/state"
@@ -46,21 +47,8 @@ on error.`,
 			}
 			defer s.close()
 			pl, diags := s.makePlan(ctx, cf, pf, destroy)
-			if asJSON {
-				st := render.NewStream(f.IO.Out, time.Now)
-				st.Version(f.Version)
-				st.Diagnostics(relativize(diags, p.dir))
-				if pl != nil && !diags.HasErrors() {
-					st.Plan(pl)
-					st.ChangeSummary(render.OpPlan, pl.Summary())
-				}
-			} else {
-				p.printDiags(diags)
-				if pl != nil && !diags.HasErrors() {
-					if err := render.Human(f.IO.Out, pl, render.Options{Color: f.IO.Color}); err != nil {
-						return err
-					}
-				}
+			if err := p.showPlan(f, pl, diags, asJSON); err != nil {
+				return err
 			}
 			if diags.HasErrors() {
 				return cmdutil.SilentExit(cmdutil.ExitFailure)
@@ -157,6 +145,27 @@ func newCmdDestroy(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
+// showPlan prints the diagnostics of making pl and, when it was made, the plan: for people, or as the
+// JSON event stream.
+func (p *project) showPlan(f *cmdutil.Factory, pl *plan.Plan, diags diag.Diagnostics, asJSON bool) error {
+	ok := pl != nil && !diags.HasErrors()
+	if !asJSON {
+		p.printDiags(diags)
+		if ok {
+			return render.Human(f.IO.Out, pl, render.Options{Color: f.IO.Color})
+		}
+		return nil
+	}
+	stream := render.NewStream(f.IO.Out, time.Now)
+	stream.Version(f.Version)
+	stream.Diagnostics(relativize(diags, p.dir))
+	if ok {
+		stream.Plan(pl)
+		stream.ChangeSummary(render.OpPlan, pl.Summary())
+	}
+	return nil
+}
+
 // planAndApply plans, shows the plan, asks, and applies.
 func planAndApply(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, destroy bool) error {
 	ctx := cmd.Context()
@@ -174,22 +183,8 @@ func planAndApply(cmd *cobra.Command, f *cmdutil.Factory, o applyOptions, destro
 	}
 	defer s.close()
 	pl, diags := s.makePlan(ctx, o.cf, o.pf, destroy)
-	var stream *render.Stream
-	if o.asJSON {
-		stream = render.NewStream(f.IO.Out, time.Now)
-		stream.Version(f.Version)
-		stream.Diagnostics(relativize(diags, p.dir))
-		if pl != nil && !diags.HasErrors() {
-			stream.Plan(pl)
-			stream.ChangeSummary(render.OpPlan, pl.Summary())
-		}
-	} else {
-		p.printDiags(diags)
-		if pl != nil && !diags.HasErrors() {
-			if err := render.Human(f.IO.Out, pl, render.Options{Color: f.IO.Color}); err != nil {
-				return err
-			}
-		}
+	if err := p.showPlan(f, pl, diags, o.asJSON); err != nil {
+		return err
 	}
 	if diags.HasErrors() {
 		return cmdutil.SilentExit(cmdutil.ExitFailure)
