@@ -20,6 +20,7 @@ import (
 // providerClient is a plugins.Provider that calls a plugin over gRPC.
 type providerClient struct {
 	client protov1.ProviderClient
+	calls  *callStream
 }
 
 var _ plugins.Provider = (*providerClient)(nil)
@@ -27,7 +28,10 @@ var _ plugins.Provider = (*providerClient)(nil)
 // NewProviderClient returns a plugins.Provider that calls the Provider service on conn. Its Close does
 // not close conn: whoever made the connection (the plugin host) ends it.
 func NewProviderClient(conn grpc.ClientConnInterface) plugins.Provider {
-	return &providerClient{client: protov1.NewProviderClient(conn)}
+	client := protov1.NewProviderClient(conn)
+	return &providerClient{client: client, calls: &callStream{open: func(ctx context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error) {
+		return client.Calls(ctx)
+	}}}
 }
 
 // transportError names the operation that failed to reach the plugin; the gRPC status stays wrapped.
@@ -83,7 +87,16 @@ func (c *providerClient) Plan(ctx context.Context, req plugins.PlanRequest) (*pl
 	if preq.Config, err = encodeValue(req.Config); err != nil {
 		return nil, transportError("Plan: encode config", err)
 	}
-	resp, err := c.client.Plan(ctx, &preq)
+	var resp *protov1.Plan_Response
+	ev, err := c.calls.roundTrip(ctx, &protov1.Call_Request{Call: &protov1.Call_Request_Plan{Plan: &preq}}, nil)
+	switch {
+	case errors.Is(err, errNoCalls):
+		resp, err = c.client.Plan(ctx, &preq)
+	case err == nil:
+		if resp = ev.GetPlan(); resp == nil {
+			err = fmt.Errorf("plugin answered a Plan call with %T", ev.Event)
+		}
+	}
 	if err != nil {
 		return nil, transportError("Plan", err)
 	}
@@ -115,30 +128,23 @@ func (c *providerClient) Apply(ctx context.Context, req plugins.ApplyRequest, pr
 	if preq.Config, err = encodeValue(req.Config); err != nil {
 		return nil, transportError("Apply: encode config", err)
 	}
-	stream, err := c.client.Apply(ctx, &preq)
+	onProgress := func(p *protov1.Progress) {
+		if progress != nil {
+			progress(plugins.Progress{Message: p.GetMessage(), Percent: int(p.GetPercent())})
+		}
+	}
+	ev, err := c.calls.roundTrip(ctx, &protov1.Call_Request{Call: &protov1.Call_Request_Apply{Apply: &preq}}, onProgress)
+	var result *protov1.Apply_Result
+	switch {
+	case errors.Is(err, errNoCalls):
+		result, err = c.applyStream(ctx, &preq, onProgress)
+	case err == nil:
+		if result = ev.GetApply(); result == nil {
+			err = fmt.Errorf("plugin answered an Apply call with %T", ev.Event)
+		}
+	}
 	if err != nil {
 		return nil, transportError("Apply", err)
-	}
-	var result *protov1.Apply_Result
-	for {
-		ev, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, transportError("Apply", err)
-		}
-		switch e := ev.Event.(type) {
-		case *protov1.Apply_Event_Progress:
-			if progress != nil {
-				progress(plugins.Progress{Message: e.Progress.GetMessage(), Percent: int(e.Progress.GetPercent())})
-			}
-		case *protov1.Apply_Event_Result:
-			result = e.Result
-		}
-	}
-	if result == nil {
-		return nil, transportError("Apply", errors.New("plugin ended the stream without a result"))
 	}
 	out := &plugins.ApplyResponse{Diagnostics: decodeDiags(result.Diagnostics)}
 	if out.New, err = decodeValue(result.NewState); err != nil {
@@ -150,12 +156,50 @@ func (c *providerClient) Apply(ctx context.Context, req plugins.ApplyRequest, pr
 	return out, nil
 }
 
+// applyStream makes an Apply call as the Apply RPC, for a plugin that does not serve Calls.
+func (c *providerClient) applyStream(ctx context.Context, preq *protov1.Apply_Request, progress func(*protov1.Progress)) (*protov1.Apply_Result, error) {
+	stream, err := c.client.Apply(ctx, preq)
+	if err != nil {
+		return nil, err
+	}
+	var result *protov1.Apply_Result
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch e := ev.Event.(type) {
+		case *protov1.Apply_Event_Progress:
+			progress(e.Progress)
+		case *protov1.Apply_Event_Result:
+			result = e.Result
+		}
+	}
+	if result == nil {
+		return nil, errors.New("plugin ended the stream without a result")
+	}
+	return result, nil
+}
+
 func (c *providerClient) Read(ctx context.Context, req plugins.ReadRequest) (*plugins.ReadResponse, error) {
 	cur, err := encodeValue(req.Current)
 	if err != nil {
 		return nil, transportError("Read: encode current", err)
 	}
-	resp, err := c.client.Read(ctx, &protov1.Read_Request{Type: req.Type, Current: cur, OperationId: req.OperationID})
+	rreq := &protov1.Read_Request{Type: req.Type, Current: cur, OperationId: req.OperationID}
+	var resp *protov1.Read_Response
+	ev, err := c.calls.roundTrip(ctx, &protov1.Call_Request{Call: &protov1.Call_Request_Read{Read: rreq}}, nil)
+	switch {
+	case errors.Is(err, errNoCalls):
+		resp, err = c.client.Read(ctx, rreq)
+	case err == nil:
+		if resp = ev.GetRead(); resp == nil {
+			err = fmt.Errorf("plugin answered a Read call with %T", ev.Event)
+		}
+	}
 	if err != nil {
 		return nil, transportError("Read", err)
 	}
@@ -197,13 +241,16 @@ func (c *providerClient) Close() error { return nil }
 // ProviderServer serves a plugins.Provider as the protocol v1 Provider service.
 type ProviderServer struct {
 	protov1.UnimplementedProviderServer
-	impl plugins.Provider
+	impl    plugins.Provider
+	workers workers // run the calls of Calls
 }
 
 var _ protov1.ProviderServer = (*ProviderServer)(nil)
 
 // NewProviderServer returns a ProviderServer for p; register it with protov1.RegisterProviderServer.
-func NewProviderServer(p plugins.Provider) *ProviderServer { return &ProviderServer{impl: p} }
+func NewProviderServer(p plugins.Provider) *ProviderServer {
+	return &ProviderServer{impl: p, workers: workers{idle: make(chan func())}}
+}
 
 // badRequest is the error for a request the host should never have sent.
 func badRequest(op string, err error) error {
@@ -281,7 +328,11 @@ func (s *ProviderServer) Configure(ctx context.Context, req *protov1.Configure_R
 }
 
 // Plan implements protov1.ProviderServer.
-func (s *ProviderServer) Plan(ctx context.Context, req *protov1.Plan_Request) (resp *protov1.Plan_Response, err error) {
+func (s *ProviderServer) Plan(ctx context.Context, req *protov1.Plan_Request) (*protov1.Plan_Response, error) {
+	return s.plan(ctx, req)
+}
+
+func (s *ProviderServer) plan(ctx context.Context, req *protov1.Plan_Request) (resp *protov1.Plan_Response, err error) {
 	preq := plugins.PlanRequest{Type: req.Type}
 	if preq.Prior, err = decodeValue(req.Prior); err != nil {
 		return nil, badRequest("Plan: prior", err)
@@ -309,33 +360,41 @@ func (s *ProviderServer) Plan(ctx context.Context, req *protov1.Plan_Request) (r
 
 // Apply implements protov1.ProviderServer: progress events as the provider reports them, then the result.
 func (s *ProviderServer) Apply(req *protov1.Apply_Request, stream grpc.ServerStreamingServer[protov1.Apply_Event]) error {
-	areq := plugins.ApplyRequest{Type: req.Type, OperationID: req.OperationId}
-	var err error
-	if areq.Prior, err = decodeValue(req.Prior); err != nil {
-		return badRequest("Apply: prior", err)
-	}
-	if areq.Planned, err = decodeValue(req.Planned); err != nil {
-		return badRequest("Apply: planned", err)
-	}
-	if areq.Config, err = decodeValue(req.Config); err != nil {
-		return badRequest("Apply: config", err)
-	}
 	var mu sync.Mutex // the provider may report progress from several goroutines
-	progress := func(p plugins.Progress) {
+	progress := func(p *protov1.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		// A failed send means the host has gone; the context tells the provider.
-		_ = stream.Send(&protov1.Apply_Event{Event: &protov1.Apply_Event_Progress{
-			Progress: &protov1.Progress{Message: p.Message, Percent: int32(p.Percent)},
-		}})
+		_ = stream.Send(&protov1.Apply_Event{Event: &protov1.Apply_Event_Progress{Progress: p}})
 	}
-	result := s.apply(stream.Context(), areq, progress)
+	result, err := s.apply(stream.Context(), req, progress)
+	if err != nil {
+		return err
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	return stream.Send(&protov1.Apply_Event{Event: &protov1.Apply_Event_Result{Result: result}})
 }
 
-func (s *ProviderServer) apply(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (result *protov1.Apply_Result) {
+// apply decodes req, applies it and encodes the result; its error is a request that could not be decoded.
+func (s *ProviderServer) apply(ctx context.Context, req *protov1.Apply_Request, progress func(*protov1.Progress)) (*protov1.Apply_Result, error) {
+	areq := plugins.ApplyRequest{Type: req.Type, OperationID: req.OperationId}
+	var err error
+	if areq.Prior, err = decodeValue(req.Prior); err != nil {
+		return nil, badRequest("Apply: prior", err)
+	}
+	if areq.Planned, err = decodeValue(req.Planned); err != nil {
+		return nil, badRequest("Apply: planned", err)
+	}
+	if areq.Config, err = decodeValue(req.Config); err != nil {
+		return nil, badRequest("Apply: config", err)
+	}
+	return s.applyDecoded(ctx, areq, func(p plugins.Progress) {
+		progress(&protov1.Progress{Message: p.Message, Percent: int32(p.Percent)})
+	}), nil
+}
+
+func (s *ProviderServer) applyDecoded(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (result *protov1.Apply_Result) {
 	result = &protov1.Apply_Result{}
 	defer recoverDiags("Apply", &result.Diagnostics)
 	ar, err := s.impl.Apply(ctx, req, progress)
@@ -353,7 +412,11 @@ func (s *ProviderServer) apply(ctx context.Context, req plugins.ApplyRequest, pr
 }
 
 // Read implements protov1.ProviderServer.
-func (s *ProviderServer) Read(ctx context.Context, req *protov1.Read_Request) (resp *protov1.Read_Response, err error) {
+func (s *ProviderServer) Read(ctx context.Context, req *protov1.Read_Request) (*protov1.Read_Response, error) {
+	return s.read(ctx, req)
+}
+
+func (s *ProviderServer) read(ctx context.Context, req *protov1.Read_Request) (resp *protov1.Read_Response, err error) {
 	rreq := plugins.ReadRequest{Type: req.Type, OperationID: req.OperationId}
 	if rreq.Current, err = decodeValue(req.Current); err != nil {
 		return nil, badRequest("Read: current", err)

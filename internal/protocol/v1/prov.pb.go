@@ -857,6 +857,46 @@ func (*Stop) Descriptor() ([]byte, []int) {
 	return file_prov_proto_rawDescGZIP(), []int{14}
 }
 
+// Call is one Plan, Apply or Read made on the Calls stream, which carries many calls at once. A gRPC
+// stream per call costs more CPU than the call itself when thousands are in flight; on one shared
+// stream a call is two or three messages. The host falls back to the unary RPCs when a plugin answers
+// Calls with UNIMPLEMENTED.
+type Call struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call) Reset() {
+	*x = Call{}
+	mi := &file_prov_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call) ProtoMessage() {}
+
+func (x *Call) ProtoReflect() protoreflect.Message {
+	mi := &file_prov_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call.ProtoReflect.Descriptor instead.
+func (*Call) Descriptor() ([]byte, []int) {
+	return file_prov_proto_rawDescGZIP(), []int{15}
+}
+
 type TaskservDescription struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -871,7 +911,7 @@ type TaskservDescription struct {
 
 func (x *TaskservDescription) Reset() {
 	*x = TaskservDescription{}
-	mi := &file_prov_proto_msgTypes[15]
+	mi := &file_prov_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +923,7 @@ func (x *TaskservDescription) String() string {
 func (*TaskservDescription) ProtoMessage() {}
 
 func (x *TaskservDescription) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[15]
+	mi := &file_prov_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +936,7 @@ func (x *TaskservDescription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskservDescription.ProtoReflect.Descriptor instead.
 func (*TaskservDescription) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{15}
+	return file_prov_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TaskservDescription) GetName() string {
@@ -949,7 +989,7 @@ type Describe struct {
 
 func (x *Describe) Reset() {
 	*x = Describe{}
-	mi := &file_prov_proto_msgTypes[16]
+	mi := &file_prov_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1001,7 @@ func (x *Describe) String() string {
 func (*Describe) ProtoMessage() {}
 
 func (x *Describe) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[16]
+	mi := &file_prov_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1014,7 @@ func (x *Describe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Describe.ProtoReflect.Descriptor instead.
 func (*Describe) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{16}
+	return file_prov_proto_rawDescGZIP(), []int{17}
 }
 
 // TaskservRequest addresses one install of a taskserv on one server.
@@ -993,7 +1033,7 @@ type TaskservRequest struct {
 
 func (x *TaskservRequest) Reset() {
 	*x = TaskservRequest{}
-	mi := &file_prov_proto_msgTypes[17]
+	mi := &file_prov_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1045,7 @@ func (x *TaskservRequest) String() string {
 func (*TaskservRequest) ProtoMessage() {}
 
 func (x *TaskservRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[17]
+	mi := &file_prov_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1058,7 @@ func (x *TaskservRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskservRequest.ProtoReflect.Descriptor instead.
 func (*TaskservRequest) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{17}
+	return file_prov_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TaskservRequest) GetOperationId() string {
@@ -1075,7 +1115,7 @@ type TaskservPlan struct {
 
 func (x *TaskservPlan) Reset() {
 	*x = TaskservPlan{}
-	mi := &file_prov_proto_msgTypes[18]
+	mi := &file_prov_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1127,7 @@ func (x *TaskservPlan) String() string {
 func (*TaskservPlan) ProtoMessage() {}
 
 func (x *TaskservPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[18]
+	mi := &file_prov_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1140,7 @@ func (x *TaskservPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskservPlan.ProtoReflect.Descriptor instead.
 func (*TaskservPlan) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{18}
+	return file_prov_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *TaskservPlan) GetPlanned() *DynamicValue {
@@ -1143,7 +1183,7 @@ type TaskservResult struct {
 
 func (x *TaskservResult) Reset() {
 	*x = TaskservResult{}
-	mi := &file_prov_proto_msgTypes[19]
+	mi := &file_prov_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +1195,7 @@ func (x *TaskservResult) String() string {
 func (*TaskservResult) ProtoMessage() {}
 
 func (x *TaskservResult) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[19]
+	mi := &file_prov_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +1208,7 @@ func (x *TaskservResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskservResult.ProtoReflect.Descriptor instead.
 func (*TaskservResult) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{19}
+	return file_prov_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TaskservResult) GetState() *DynamicValue {
@@ -1207,7 +1247,7 @@ type Install struct {
 
 func (x *Install) Reset() {
 	*x = Install{}
-	mi := &file_prov_proto_msgTypes[20]
+	mi := &file_prov_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1259,7 @@ func (x *Install) String() string {
 func (*Install) ProtoMessage() {}
 
 func (x *Install) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[20]
+	mi := &file_prov_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1272,7 @@ func (x *Install) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Install.ProtoReflect.Descriptor instead.
 func (*Install) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{20}
+	return file_prov_proto_rawDescGZIP(), []int{21}
 }
 
 type Run struct {
@@ -1243,7 +1283,7 @@ type Run struct {
 
 func (x *Run) Reset() {
 	*x = Run{}
-	mi := &file_prov_proto_msgTypes[21]
+	mi := &file_prov_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1295,7 @@ func (x *Run) String() string {
 func (*Run) ProtoMessage() {}
 
 func (x *Run) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[21]
+	mi := &file_prov_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1308,7 @@ func (x *Run) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run.ProtoReflect.Descriptor instead.
 func (*Run) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{21}
+	return file_prov_proto_rawDescGZIP(), []int{22}
 }
 
 type PutFile struct {
@@ -1279,7 +1319,7 @@ type PutFile struct {
 
 func (x *PutFile) Reset() {
 	*x = PutFile{}
-	mi := &file_prov_proto_msgTypes[22]
+	mi := &file_prov_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1331,7 @@ func (x *PutFile) String() string {
 func (*PutFile) ProtoMessage() {}
 
 func (x *PutFile) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[22]
+	mi := &file_prov_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1344,7 @@ func (x *PutFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutFile.ProtoReflect.Descriptor instead.
 func (*PutFile) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{22}
+	return file_prov_proto_rawDescGZIP(), []int{23}
 }
 
 type GetFile struct {
@@ -1315,7 +1355,7 @@ type GetFile struct {
 
 func (x *GetFile) Reset() {
 	*x = GetFile{}
-	mi := &file_prov_proto_msgTypes[23]
+	mi := &file_prov_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1367,7 @@ func (x *GetFile) String() string {
 func (*GetFile) ProtoMessage() {}
 
 func (x *GetFile) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[23]
+	mi := &file_prov_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1380,7 @@ func (x *GetFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFile.ProtoReflect.Descriptor instead.
 func (*GetFile) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{23}
+	return file_prov_proto_rawDescGZIP(), []int{24}
 }
 
 type GetSchema_Request struct {
@@ -1351,7 +1391,7 @@ type GetSchema_Request struct {
 
 func (x *GetSchema_Request) Reset() {
 	*x = GetSchema_Request{}
-	mi := &file_prov_proto_msgTypes[28]
+	mi := &file_prov_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1403,7 @@ func (x *GetSchema_Request) String() string {
 func (*GetSchema_Request) ProtoMessage() {}
 
 func (x *GetSchema_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[28]
+	mi := &file_prov_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +1429,7 @@ type GetSchema_Response struct {
 
 func (x *GetSchema_Response) Reset() {
 	*x = GetSchema_Response{}
-	mi := &file_prov_proto_msgTypes[29]
+	mi := &file_prov_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1441,7 @@ func (x *GetSchema_Response) String() string {
 func (*GetSchema_Response) ProtoMessage() {}
 
 func (x *GetSchema_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[29]
+	mi := &file_prov_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1442,7 +1482,7 @@ type ValidateConfig_Request struct {
 
 func (x *ValidateConfig_Request) Reset() {
 	*x = ValidateConfig_Request{}
-	mi := &file_prov_proto_msgTypes[30]
+	mi := &file_prov_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1494,7 @@ func (x *ValidateConfig_Request) String() string {
 func (*ValidateConfig_Request) ProtoMessage() {}
 
 func (x *ValidateConfig_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[30]
+	mi := &file_prov_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1533,7 @@ type ValidateConfig_Response struct {
 
 func (x *ValidateConfig_Response) Reset() {
 	*x = ValidateConfig_Response{}
-	mi := &file_prov_proto_msgTypes[31]
+	mi := &file_prov_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1505,7 +1545,7 @@ func (x *ValidateConfig_Response) String() string {
 func (*ValidateConfig_Response) ProtoMessage() {}
 
 func (x *ValidateConfig_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[31]
+	mi := &file_prov_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1577,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_prov_proto_msgTypes[32]
+	mi := &file_prov_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1589,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[32]
+	mi := &file_prov_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1581,7 +1621,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_prov_proto_msgTypes[33]
+	mi := &file_prov_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1633,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[33]
+	mi := &file_prov_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1667,7 @@ type Plan_Request struct {
 
 func (x *Plan_Request) Reset() {
 	*x = Plan_Request{}
-	mi := &file_prov_proto_msgTypes[34]
+	mi := &file_prov_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1679,7 @@ func (x *Plan_Request) String() string {
 func (*Plan_Request) ProtoMessage() {}
 
 func (x *Plan_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[34]
+	mi := &file_prov_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +1729,7 @@ type Plan_Response struct {
 
 func (x *Plan_Response) Reset() {
 	*x = Plan_Response{}
-	mi := &file_prov_proto_msgTypes[35]
+	mi := &file_prov_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1741,7 @@ func (x *Plan_Response) String() string {
 func (*Plan_Response) ProtoMessage() {}
 
 func (x *Plan_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[35]
+	mi := &file_prov_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1806,7 @@ type Apply_Request struct {
 
 func (x *Apply_Request) Reset() {
 	*x = Apply_Request{}
-	mi := &file_prov_proto_msgTypes[36]
+	mi := &file_prov_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1778,7 +1818,7 @@ func (x *Apply_Request) String() string {
 func (*Apply_Request) ProtoMessage() {}
 
 func (x *Apply_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[36]
+	mi := &file_prov_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +1881,7 @@ type Apply_Result struct {
 
 func (x *Apply_Result) Reset() {
 	*x = Apply_Result{}
-	mi := &file_prov_proto_msgTypes[37]
+	mi := &file_prov_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1853,7 +1893,7 @@ func (x *Apply_Result) String() string {
 func (*Apply_Result) ProtoMessage() {}
 
 func (x *Apply_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[37]
+	mi := &file_prov_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1904,7 +1944,7 @@ type Apply_Event struct {
 
 func (x *Apply_Event) Reset() {
 	*x = Apply_Event{}
-	mi := &file_prov_proto_msgTypes[38]
+	mi := &file_prov_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +1956,7 @@ func (x *Apply_Event) String() string {
 func (*Apply_Event) ProtoMessage() {}
 
 func (x *Apply_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[38]
+	mi := &file_prov_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2024,7 @@ type Read_Request struct {
 
 func (x *Read_Request) Reset() {
 	*x = Read_Request{}
-	mi := &file_prov_proto_msgTypes[39]
+	mi := &file_prov_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1996,7 +2036,7 @@ func (x *Read_Request) String() string {
 func (*Read_Request) ProtoMessage() {}
 
 func (x *Read_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[39]
+	mi := &file_prov_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2044,7 +2084,7 @@ type Read_Response struct {
 
 func (x *Read_Response) Reset() {
 	*x = Read_Response{}
-	mi := &file_prov_proto_msgTypes[40]
+	mi := &file_prov_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2056,7 +2096,7 @@ func (x *Read_Response) String() string {
 func (*Read_Response) ProtoMessage() {}
 
 func (x *Read_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[40]
+	mi := &file_prov_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +2143,7 @@ type Import_Request struct {
 
 func (x *Import_Request) Reset() {
 	*x = Import_Request{}
-	mi := &file_prov_proto_msgTypes[41]
+	mi := &file_prov_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2115,7 +2155,7 @@ func (x *Import_Request) String() string {
 func (*Import_Request) ProtoMessage() {}
 
 func (x *Import_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[41]
+	mi := &file_prov_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2196,7 @@ type Import_Response struct {
 
 func (x *Import_Response) Reset() {
 	*x = Import_Response{}
-	mi := &file_prov_proto_msgTypes[42]
+	mi := &file_prov_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2168,7 +2208,7 @@ func (x *Import_Response) String() string {
 func (*Import_Response) ProtoMessage() {}
 
 func (x *Import_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[42]
+	mi := &file_prov_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2213,7 +2253,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_prov_proto_msgTypes[43]
+	mi := &file_prov_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2265,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[43]
+	mi := &file_prov_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2249,7 +2289,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_prov_proto_msgTypes[44]
+	mi := &file_prov_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2301,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[44]
+	mi := &file_prov_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2277,6 +2317,316 @@ func (*Stop_Response) Descriptor() ([]byte, []int) {
 	return file_prov_proto_rawDescGZIP(), []int{14, 1}
 }
 
+type Call_Request struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the call on its stream: the host picks it, unique among the stream's calls.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Types that are valid to be assigned to Call:
+	//
+	//	*Call_Request_Plan
+	//	*Call_Request_Apply
+	//	*Call_Request_Read
+	//	*Call_Request_Cancel
+	Call isCall_Request_Call `protobuf_oneof:"call"`
+	// timeout_ms is the time the call has left (the caller's deadline), or 0 for no deadline.
+	TimeoutMs     uint64 `protobuf:"varint,6,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call_Request) Reset() {
+	*x = Call_Request{}
+	mi := &file_prov_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call_Request) ProtoMessage() {}
+
+func (x *Call_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_prov_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call_Request.ProtoReflect.Descriptor instead.
+func (*Call_Request) Descriptor() ([]byte, []int) {
+	return file_prov_proto_rawDescGZIP(), []int{15, 0}
+}
+
+func (x *Call_Request) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Call_Request) GetCall() isCall_Request_Call {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *Call_Request) GetPlan() *Plan_Request {
+	if x != nil {
+		if x, ok := x.Call.(*Call_Request_Plan); ok {
+			return x.Plan
+		}
+	}
+	return nil
+}
+
+func (x *Call_Request) GetApply() *Apply_Request {
+	if x != nil {
+		if x, ok := x.Call.(*Call_Request_Apply); ok {
+			return x.Apply
+		}
+	}
+	return nil
+}
+
+func (x *Call_Request) GetRead() *Read_Request {
+	if x != nil {
+		if x, ok := x.Call.(*Call_Request_Read); ok {
+			return x.Read
+		}
+	}
+	return nil
+}
+
+func (x *Call_Request) GetCancel() *Call_Cancel {
+	if x != nil {
+		if x, ok := x.Call.(*Call_Request_Cancel); ok {
+			return x.Cancel
+		}
+	}
+	return nil
+}
+
+func (x *Call_Request) GetTimeoutMs() uint64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+type isCall_Request_Call interface {
+	isCall_Request_Call()
+}
+
+type Call_Request_Plan struct {
+	Plan *Plan_Request `protobuf:"bytes,2,opt,name=plan,proto3,oneof"`
+}
+
+type Call_Request_Apply struct {
+	Apply *Apply_Request `protobuf:"bytes,3,opt,name=apply,proto3,oneof"`
+}
+
+type Call_Request_Read struct {
+	Read *Read_Request `protobuf:"bytes,4,opt,name=read,proto3,oneof"`
+}
+
+type Call_Request_Cancel struct {
+	// cancel cancels the context of call id; the host no longer waits for its result.
+	Cancel *Call_Cancel `protobuf:"bytes,5,opt,name=cancel,proto3,oneof"`
+}
+
+func (*Call_Request_Plan) isCall_Request_Call() {}
+
+func (*Call_Request_Apply) isCall_Request_Call() {}
+
+func (*Call_Request_Read) isCall_Request_Call() {}
+
+func (*Call_Request_Cancel) isCall_Request_Call() {}
+
+type Call_Cancel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call_Cancel) Reset() {
+	*x = Call_Cancel{}
+	mi := &file_prov_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call_Cancel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call_Cancel) ProtoMessage() {}
+
+func (x *Call_Cancel) ProtoReflect() protoreflect.Message {
+	mi := &file_prov_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call_Cancel.ProtoReflect.Descriptor instead.
+func (*Call_Cancel) Descriptor() ([]byte, []int) {
+	return file_prov_proto_rawDescGZIP(), []int{15, 1}
+}
+
+// Event answers call id: for an Apply, any number of progress events, then one result.
+type Call_Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*Call_Event_Plan
+	//	*Call_Event_Progress
+	//	*Call_Event_Apply
+	//	*Call_Event_Read
+	//	*Call_Event_Refused
+	Event         isCall_Event_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call_Event) Reset() {
+	*x = Call_Event{}
+	mi := &file_prov_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call_Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call_Event) ProtoMessage() {}
+
+func (x *Call_Event) ProtoReflect() protoreflect.Message {
+	mi := &file_prov_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call_Event.ProtoReflect.Descriptor instead.
+func (*Call_Event) Descriptor() ([]byte, []int) {
+	return file_prov_proto_rawDescGZIP(), []int{15, 2}
+}
+
+func (x *Call_Event) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Call_Event) GetEvent() isCall_Event_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *Call_Event) GetPlan() *Plan_Response {
+	if x != nil {
+		if x, ok := x.Event.(*Call_Event_Plan); ok {
+			return x.Plan
+		}
+	}
+	return nil
+}
+
+func (x *Call_Event) GetProgress() *Progress {
+	if x != nil {
+		if x, ok := x.Event.(*Call_Event_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *Call_Event) GetApply() *Apply_Result {
+	if x != nil {
+		if x, ok := x.Event.(*Call_Event_Apply); ok {
+			return x.Apply
+		}
+	}
+	return nil
+}
+
+func (x *Call_Event) GetRead() *Read_Response {
+	if x != nil {
+		if x, ok := x.Event.(*Call_Event_Read); ok {
+			return x.Read
+		}
+	}
+	return nil
+}
+
+func (x *Call_Event) GetRefused() string {
+	if x != nil {
+		if x, ok := x.Event.(*Call_Event_Refused); ok {
+			return x.Refused
+		}
+	}
+	return ""
+}
+
+type isCall_Event_Event interface {
+	isCall_Event_Event()
+}
+
+type Call_Event_Plan struct {
+	Plan *Plan_Response `protobuf:"bytes,2,opt,name=plan,proto3,oneof"`
+}
+
+type Call_Event_Progress struct {
+	Progress *Progress `protobuf:"bytes,3,opt,name=progress,proto3,oneof"`
+}
+
+type Call_Event_Apply struct {
+	Apply *Apply_Result `protobuf:"bytes,4,opt,name=apply,proto3,oneof"`
+}
+
+type Call_Event_Read struct {
+	Read *Read_Response `protobuf:"bytes,5,opt,name=read,proto3,oneof"`
+}
+
+type Call_Event_Refused struct {
+	// refused is why the plugin could not take the call (a request it could not decode): what a
+	// gRPC error status is to a unary call.
+	Refused string `protobuf:"bytes,6,opt,name=refused,proto3,oneof"`
+}
+
+func (*Call_Event_Plan) isCall_Event_Event() {}
+
+func (*Call_Event_Progress) isCall_Event_Event() {}
+
+func (*Call_Event_Apply) isCall_Event_Event() {}
+
+func (*Call_Event_Read) isCall_Event_Event() {}
+
+func (*Call_Event_Refused) isCall_Event_Event() {}
+
 type Describe_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2285,7 +2635,7 @@ type Describe_Request struct {
 
 func (x *Describe_Request) Reset() {
 	*x = Describe_Request{}
-	mi := &file_prov_proto_msgTypes[46]
+	mi := &file_prov_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2297,7 +2647,7 @@ func (x *Describe_Request) String() string {
 func (*Describe_Request) ProtoMessage() {}
 
 func (x *Describe_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[46]
+	mi := &file_prov_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2310,7 +2660,7 @@ func (x *Describe_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Describe_Request.ProtoReflect.Descriptor instead.
 func (*Describe_Request) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{16, 0}
+	return file_prov_proto_rawDescGZIP(), []int{17, 0}
 }
 
 type Describe_Response struct {
@@ -2322,7 +2672,7 @@ type Describe_Response struct {
 
 func (x *Describe_Response) Reset() {
 	*x = Describe_Response{}
-	mi := &file_prov_proto_msgTypes[47]
+	mi := &file_prov_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2684,7 @@ func (x *Describe_Response) String() string {
 func (*Describe_Response) ProtoMessage() {}
 
 func (x *Describe_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[47]
+	mi := &file_prov_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2697,7 @@ func (x *Describe_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Describe_Response.ProtoReflect.Descriptor instead.
 func (*Describe_Response) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{16, 1}
+	return file_prov_proto_rawDescGZIP(), []int{17, 1}
 }
 
 func (x *Describe_Response) GetDescription() *TaskservDescription {
@@ -2371,7 +2721,7 @@ type Install_Event struct {
 
 func (x *Install_Event) Reset() {
 	*x = Install_Event{}
-	mi := &file_prov_proto_msgTypes[48]
+	mi := &file_prov_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +2733,7 @@ func (x *Install_Event) String() string {
 func (*Install_Event) ProtoMessage() {}
 
 func (x *Install_Event) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[48]
+	mi := &file_prov_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +2746,7 @@ func (x *Install_Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Install_Event.ProtoReflect.Descriptor instead.
 func (*Install_Event) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{20, 0}
+	return file_prov_proto_rawDescGZIP(), []int{21, 0}
 }
 
 func (x *Install_Event) GetEvent() isInstall_Event_Event {
@@ -2453,7 +2803,7 @@ type Run_Request struct {
 
 func (x *Run_Request) Reset() {
 	*x = Run_Request{}
-	mi := &file_prov_proto_msgTypes[49]
+	mi := &file_prov_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2815,7 @@ func (x *Run_Request) String() string {
 func (*Run_Request) ProtoMessage() {}
 
 func (x *Run_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[49]
+	mi := &file_prov_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2828,7 @@ func (x *Run_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run_Request.ProtoReflect.Descriptor instead.
 func (*Run_Request) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{21, 0}
+	return file_prov_proto_rawDescGZIP(), []int{22, 0}
 }
 
 func (x *Run_Request) GetCommand() string {
@@ -2520,7 +2870,7 @@ type Run_Response struct {
 
 func (x *Run_Response) Reset() {
 	*x = Run_Response{}
-	mi := &file_prov_proto_msgTypes[50]
+	mi := &file_prov_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2532,7 +2882,7 @@ func (x *Run_Response) String() string {
 func (*Run_Response) ProtoMessage() {}
 
 func (x *Run_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[50]
+	mi := &file_prov_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2545,7 +2895,7 @@ func (x *Run_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Run_Response.ProtoReflect.Descriptor instead.
 func (*Run_Response) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{21, 1}
+	return file_prov_proto_rawDescGZIP(), []int{22, 1}
 }
 
 func (x *Run_Response) GetStdout() []byte {
@@ -2580,7 +2930,7 @@ type PutFile_Request struct {
 
 func (x *PutFile_Request) Reset() {
 	*x = PutFile_Request{}
-	mi := &file_prov_proto_msgTypes[52]
+	mi := &file_prov_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +2942,7 @@ func (x *PutFile_Request) String() string {
 func (*PutFile_Request) ProtoMessage() {}
 
 func (x *PutFile_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[52]
+	mi := &file_prov_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +2955,7 @@ func (x *PutFile_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutFile_Request.ProtoReflect.Descriptor instead.
 func (*PutFile_Request) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{22, 0}
+	return file_prov_proto_rawDescGZIP(), []int{23, 0}
 }
 
 func (x *PutFile_Request) GetPath() string {
@@ -2637,7 +2987,7 @@ type PutFile_Response struct {
 
 func (x *PutFile_Response) Reset() {
 	*x = PutFile_Response{}
-	mi := &file_prov_proto_msgTypes[53]
+	mi := &file_prov_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2649,7 +2999,7 @@ func (x *PutFile_Response) String() string {
 func (*PutFile_Response) ProtoMessage() {}
 
 func (x *PutFile_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[53]
+	mi := &file_prov_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2662,7 +3012,7 @@ func (x *PutFile_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutFile_Response.ProtoReflect.Descriptor instead.
 func (*PutFile_Response) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{22, 1}
+	return file_prov_proto_rawDescGZIP(), []int{23, 1}
 }
 
 type GetFile_Request struct {
@@ -2674,7 +3024,7 @@ type GetFile_Request struct {
 
 func (x *GetFile_Request) Reset() {
 	*x = GetFile_Request{}
-	mi := &file_prov_proto_msgTypes[54]
+	mi := &file_prov_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +3036,7 @@ func (x *GetFile_Request) String() string {
 func (*GetFile_Request) ProtoMessage() {}
 
 func (x *GetFile_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[54]
+	mi := &file_prov_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +3049,7 @@ func (x *GetFile_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFile_Request.ProtoReflect.Descriptor instead.
 func (*GetFile_Request) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{23, 0}
+	return file_prov_proto_rawDescGZIP(), []int{24, 0}
 }
 
 func (x *GetFile_Request) GetPath() string {
@@ -2718,7 +3068,7 @@ type GetFile_Response struct {
 
 func (x *GetFile_Response) Reset() {
 	*x = GetFile_Response{}
-	mi := &file_prov_proto_msgTypes[55]
+	mi := &file_prov_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2730,7 +3080,7 @@ func (x *GetFile_Response) String() string {
 func (*GetFile_Response) ProtoMessage() {}
 
 func (x *GetFile_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_prov_proto_msgTypes[55]
+	mi := &file_prov_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2743,7 +3093,7 @@ func (x *GetFile_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFile_Response.ProtoReflect.Descriptor instead.
 func (*GetFile_Response) Descriptor() ([]byte, []int) {
-	return file_prov_proto_rawDescGZIP(), []int{23, 1}
+	return file_prov_proto_rawDescGZIP(), []int{24, 1}
 }
 
 func (x *GetFile_Response) GetData() []byte {
@@ -2878,7 +3228,26 @@ const file_prov_proto_rawDesc = "" +
 	"\x04Stop\x1a\t\n" +
 	"\aRequest\x1a\n" +
 	"\n" +
-	"\bResponse\"\xc2\x02\n" +
+	"\bResponse\"\xc0\x04\n" +
+	"\x04Call\x1a\x96\x02\n" +
+	"\aRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x122\n" +
+	"\x04plan\x18\x02 \x01(\v2\x1c.prov.plugin.v1.Plan.RequestH\x00R\x04plan\x125\n" +
+	"\x05apply\x18\x03 \x01(\v2\x1d.prov.plugin.v1.Apply.RequestH\x00R\x05apply\x122\n" +
+	"\x04read\x18\x04 \x01(\v2\x1c.prov.plugin.v1.Read.RequestH\x00R\x04read\x125\n" +
+	"\x06cancel\x18\x05 \x01(\v2\x1b.prov.plugin.v1.Call.CancelH\x00R\x06cancel\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x06 \x01(\x04R\ttimeoutMsB\x06\n" +
+	"\x04call\x1a\b\n" +
+	"\x06Cancel\x1a\x94\x02\n" +
+	"\x05Event\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x123\n" +
+	"\x04plan\x18\x02 \x01(\v2\x1d.prov.plugin.v1.Plan.ResponseH\x00R\x04plan\x126\n" +
+	"\bprogress\x18\x03 \x01(\v2\x18.prov.plugin.v1.ProgressH\x00R\bprogress\x124\n" +
+	"\x05apply\x18\x04 \x01(\v2\x1c.prov.plugin.v1.Apply.ResultH\x00R\x05apply\x123\n" +
+	"\x04read\x18\x05 \x01(\v2\x1d.prov.plugin.v1.Read.ResponseH\x00R\x04read\x12\x1a\n" +
+	"\arefused\x18\x06 \x01(\tH\x00R\arefusedB\a\n" +
+	"\x05event\"\xc2\x02\n" +
 	"\x13TaskservDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x1a\n" +
@@ -2942,7 +3311,7 @@ const file_prov_proto_rawDesc = "" +
 	"\x04data\x18\x01 \x01(\fR\x04data*4\n" +
 	"\bSeverity\x12\x12\n" +
 	"\x0eSEVERITY_ERROR\x10\x00\x12\x14\n" +
-	"\x10SEVERITY_WARNING\x10\x012\xf6\x04\n" +
+	"\x10SEVERITY_WARNING\x10\x012\xbd\x05\n" +
 	"\bProvider\x12R\n" +
 	"\tGetSchema\x12!.prov.plugin.v1.GetSchema.Request\x1a\".prov.plugin.v1.GetSchema.Response\x12a\n" +
 	"\x0eValidateConfig\x12&.prov.plugin.v1.ValidateConfig.Request\x1a'.prov.plugin.v1.ValidateConfig.Response\x12R\n" +
@@ -2951,7 +3320,8 @@ const file_prov_proto_rawDesc = "" +
 	"\x05Apply\x12\x1d.prov.plugin.v1.Apply.Request\x1a\x1b.prov.plugin.v1.Apply.Event0\x01\x12C\n" +
 	"\x04Read\x12\x1c.prov.plugin.v1.Read.Request\x1a\x1d.prov.plugin.v1.Read.Response\x12I\n" +
 	"\x06Import\x12\x1e.prov.plugin.v1.Import.Request\x1a\x1f.prov.plugin.v1.Import.Response\x12C\n" +
-	"\x04Stop\x12\x1c.prov.plugin.v1.Stop.Request\x1a\x1d.prov.plugin.v1.Stop.Response2\x84\x03\n" +
+	"\x04Stop\x12\x1c.prov.plugin.v1.Stop.Request\x1a\x1d.prov.plugin.v1.Stop.Response\x12E\n" +
+	"\x05Calls\x12\x1c.prov.plugin.v1.Call.Request\x1a\x1a.prov.plugin.v1.Call.Event(\x010\x012\x84\x03\n" +
 	"\bTaskserv\x12O\n" +
 	"\bDescribe\x12 .prov.plugin.v1.Describe.Request\x1a!.prov.plugin.v1.Describe.Response\x12E\n" +
 	"\x04Plan\x12\x1f.prov.plugin.v1.TaskservRequest\x1a\x1c.prov.plugin.v1.TaskservPlan\x12K\n" +
@@ -2976,7 +3346,7 @@ func file_prov_proto_rawDescGZIP() []byte {
 }
 
 var file_prov_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_prov_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_prov_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_prov_proto_goTypes = []any{
 	(Severity)(0),                   // 0: prov.plugin.v1.Severity
 	(*DynamicValue)(nil),            // 1: prov.plugin.v1.DynamicValue
@@ -2994,57 +3364,61 @@ var file_prov_proto_goTypes = []any{
 	(*Read)(nil),                    // 13: prov.plugin.v1.Read
 	(*Import)(nil),                  // 14: prov.plugin.v1.Import
 	(*Stop)(nil),                    // 15: prov.plugin.v1.Stop
-	(*TaskservDescription)(nil),     // 16: prov.plugin.v1.TaskservDescription
-	(*Describe)(nil),                // 17: prov.plugin.v1.Describe
-	(*TaskservRequest)(nil),         // 18: prov.plugin.v1.TaskservRequest
-	(*TaskservPlan)(nil),            // 19: prov.plugin.v1.TaskservPlan
-	(*TaskservResult)(nil),          // 20: prov.plugin.v1.TaskservResult
-	(*Install)(nil),                 // 21: prov.plugin.v1.Install
-	(*Run)(nil),                     // 22: prov.plugin.v1.Run
-	(*PutFile)(nil),                 // 23: prov.plugin.v1.PutFile
-	(*GetFile)(nil),                 // 24: prov.plugin.v1.GetFile
-	nil,                             // 25: prov.plugin.v1.Type.AttributesEntry
-	nil,                             // 26: prov.plugin.v1.ResourceSchema.AttributesEntry
-	nil,                             // 27: prov.plugin.v1.ProviderSchema.ConfigEntry
-	nil,                             // 28: prov.plugin.v1.ProviderSchema.ResourcesEntry
-	(*GetSchema_Request)(nil),       // 29: prov.plugin.v1.GetSchema.Request
-	(*GetSchema_Response)(nil),      // 30: prov.plugin.v1.GetSchema.Response
-	(*ValidateConfig_Request)(nil),  // 31: prov.plugin.v1.ValidateConfig.Request
-	(*ValidateConfig_Response)(nil), // 32: prov.plugin.v1.ValidateConfig.Response
-	(*Configure_Request)(nil),       // 33: prov.plugin.v1.Configure.Request
-	(*Configure_Response)(nil),      // 34: prov.plugin.v1.Configure.Response
-	(*Plan_Request)(nil),            // 35: prov.plugin.v1.Plan.Request
-	(*Plan_Response)(nil),           // 36: prov.plugin.v1.Plan.Response
-	(*Apply_Request)(nil),           // 37: prov.plugin.v1.Apply.Request
-	(*Apply_Result)(nil),            // 38: prov.plugin.v1.Apply.Result
-	(*Apply_Event)(nil),             // 39: prov.plugin.v1.Apply.Event
-	(*Read_Request)(nil),            // 40: prov.plugin.v1.Read.Request
-	(*Read_Response)(nil),           // 41: prov.plugin.v1.Read.Response
-	(*Import_Request)(nil),          // 42: prov.plugin.v1.Import.Request
-	(*Import_Response)(nil),         // 43: prov.plugin.v1.Import.Response
-	(*Stop_Request)(nil),            // 44: prov.plugin.v1.Stop.Request
-	(*Stop_Response)(nil),           // 45: prov.plugin.v1.Stop.Response
-	nil,                             // 46: prov.plugin.v1.TaskservDescription.ConfigEntry
-	(*Describe_Request)(nil),        // 47: prov.plugin.v1.Describe.Request
-	(*Describe_Response)(nil),       // 48: prov.plugin.v1.Describe.Response
-	(*Install_Event)(nil),           // 49: prov.plugin.v1.Install.Event
-	(*Run_Request)(nil),             // 50: prov.plugin.v1.Run.Request
-	(*Run_Response)(nil),            // 51: prov.plugin.v1.Run.Response
-	nil,                             // 52: prov.plugin.v1.Run.Request.EnvEntry
-	(*PutFile_Request)(nil),         // 53: prov.plugin.v1.PutFile.Request
-	(*PutFile_Response)(nil),        // 54: prov.plugin.v1.PutFile.Response
-	(*GetFile_Request)(nil),         // 55: prov.plugin.v1.GetFile.Request
-	(*GetFile_Response)(nil),        // 56: prov.plugin.v1.GetFile.Response
+	(*Call)(nil),                    // 16: prov.plugin.v1.Call
+	(*TaskservDescription)(nil),     // 17: prov.plugin.v1.TaskservDescription
+	(*Describe)(nil),                // 18: prov.plugin.v1.Describe
+	(*TaskservRequest)(nil),         // 19: prov.plugin.v1.TaskservRequest
+	(*TaskservPlan)(nil),            // 20: prov.plugin.v1.TaskservPlan
+	(*TaskservResult)(nil),          // 21: prov.plugin.v1.TaskservResult
+	(*Install)(nil),                 // 22: prov.plugin.v1.Install
+	(*Run)(nil),                     // 23: prov.plugin.v1.Run
+	(*PutFile)(nil),                 // 24: prov.plugin.v1.PutFile
+	(*GetFile)(nil),                 // 25: prov.plugin.v1.GetFile
+	nil,                             // 26: prov.plugin.v1.Type.AttributesEntry
+	nil,                             // 27: prov.plugin.v1.ResourceSchema.AttributesEntry
+	nil,                             // 28: prov.plugin.v1.ProviderSchema.ConfigEntry
+	nil,                             // 29: prov.plugin.v1.ProviderSchema.ResourcesEntry
+	(*GetSchema_Request)(nil),       // 30: prov.plugin.v1.GetSchema.Request
+	(*GetSchema_Response)(nil),      // 31: prov.plugin.v1.GetSchema.Response
+	(*ValidateConfig_Request)(nil),  // 32: prov.plugin.v1.ValidateConfig.Request
+	(*ValidateConfig_Response)(nil), // 33: prov.plugin.v1.ValidateConfig.Response
+	(*Configure_Request)(nil),       // 34: prov.plugin.v1.Configure.Request
+	(*Configure_Response)(nil),      // 35: prov.plugin.v1.Configure.Response
+	(*Plan_Request)(nil),            // 36: prov.plugin.v1.Plan.Request
+	(*Plan_Response)(nil),           // 37: prov.plugin.v1.Plan.Response
+	(*Apply_Request)(nil),           // 38: prov.plugin.v1.Apply.Request
+	(*Apply_Result)(nil),            // 39: prov.plugin.v1.Apply.Result
+	(*Apply_Event)(nil),             // 40: prov.plugin.v1.Apply.Event
+	(*Read_Request)(nil),            // 41: prov.plugin.v1.Read.Request
+	(*Read_Response)(nil),           // 42: prov.plugin.v1.Read.Response
+	(*Import_Request)(nil),          // 43: prov.plugin.v1.Import.Request
+	(*Import_Response)(nil),         // 44: prov.plugin.v1.Import.Response
+	(*Stop_Request)(nil),            // 45: prov.plugin.v1.Stop.Request
+	(*Stop_Response)(nil),           // 46: prov.plugin.v1.Stop.Response
+	(*Call_Request)(nil),            // 47: prov.plugin.v1.Call.Request
+	(*Call_Cancel)(nil),             // 48: prov.plugin.v1.Call.Cancel
+	(*Call_Event)(nil),              // 49: prov.plugin.v1.Call.Event
+	nil,                             // 50: prov.plugin.v1.TaskservDescription.ConfigEntry
+	(*Describe_Request)(nil),        // 51: prov.plugin.v1.Describe.Request
+	(*Describe_Response)(nil),       // 52: prov.plugin.v1.Describe.Response
+	(*Install_Event)(nil),           // 53: prov.plugin.v1.Install.Event
+	(*Run_Request)(nil),             // 54: prov.plugin.v1.Run.Request
+	(*Run_Response)(nil),            // 55: prov.plugin.v1.Run.Response
+	nil,                             // 56: prov.plugin.v1.Run.Request.EnvEntry
+	(*PutFile_Request)(nil),         // 57: prov.plugin.v1.PutFile.Request
+	(*PutFile_Response)(nil),        // 58: prov.plugin.v1.PutFile.Response
+	(*GetFile_Request)(nil),         // 59: prov.plugin.v1.GetFile.Request
+	(*GetFile_Response)(nil),        // 60: prov.plugin.v1.GetFile.Response
 }
 var file_prov_proto_depIdxs = []int32{
 	0,  // 0: prov.plugin.v1.Diagnostic.severity:type_name -> prov.plugin.v1.Severity
 	3,  // 1: prov.plugin.v1.Type.elem:type_name -> prov.plugin.v1.Type
-	25, // 2: prov.plugin.v1.Type.attributes:type_name -> prov.plugin.v1.Type.AttributesEntry
+	26, // 2: prov.plugin.v1.Type.attributes:type_name -> prov.plugin.v1.Type.AttributesEntry
 	3,  // 3: prov.plugin.v1.Attribute.type:type_name -> prov.plugin.v1.Type
-	26, // 4: prov.plugin.v1.ResourceSchema.attributes:type_name -> prov.plugin.v1.ResourceSchema.AttributesEntry
-	27, // 5: prov.plugin.v1.ProviderSchema.config:type_name -> prov.plugin.v1.ProviderSchema.ConfigEntry
-	28, // 6: prov.plugin.v1.ProviderSchema.resources:type_name -> prov.plugin.v1.ProviderSchema.ResourcesEntry
-	46, // 7: prov.plugin.v1.TaskservDescription.config:type_name -> prov.plugin.v1.TaskservDescription.ConfigEntry
+	27, // 4: prov.plugin.v1.ResourceSchema.attributes:type_name -> prov.plugin.v1.ResourceSchema.AttributesEntry
+	28, // 5: prov.plugin.v1.ProviderSchema.config:type_name -> prov.plugin.v1.ProviderSchema.ConfigEntry
+	29, // 6: prov.plugin.v1.ProviderSchema.resources:type_name -> prov.plugin.v1.ProviderSchema.ResourcesEntry
+	50, // 7: prov.plugin.v1.TaskservDescription.config:type_name -> prov.plugin.v1.TaskservDescription.ConfigEntry
 	1,  // 8: prov.plugin.v1.TaskservRequest.config:type_name -> prov.plugin.v1.DynamicValue
 	1,  // 9: prov.plugin.v1.TaskservRequest.server:type_name -> prov.plugin.v1.DynamicValue
 	1,  // 10: prov.plugin.v1.TaskservRequest.prior:type_name -> prov.plugin.v1.DynamicValue
@@ -3072,54 +3446,64 @@ var file_prov_proto_depIdxs = []int32{
 	1,  // 32: prov.plugin.v1.Apply.Result.new_state:type_name -> prov.plugin.v1.DynamicValue
 	2,  // 33: prov.plugin.v1.Apply.Result.diagnostics:type_name -> prov.plugin.v1.Diagnostic
 	11, // 34: prov.plugin.v1.Apply.Event.progress:type_name -> prov.plugin.v1.Progress
-	38, // 35: prov.plugin.v1.Apply.Event.result:type_name -> prov.plugin.v1.Apply.Result
+	39, // 35: prov.plugin.v1.Apply.Event.result:type_name -> prov.plugin.v1.Apply.Result
 	1,  // 36: prov.plugin.v1.Read.Request.current:type_name -> prov.plugin.v1.DynamicValue
 	1,  // 37: prov.plugin.v1.Read.Response.new_state:type_name -> prov.plugin.v1.DynamicValue
 	2,  // 38: prov.plugin.v1.Read.Response.diagnostics:type_name -> prov.plugin.v1.Diagnostic
 	1,  // 39: prov.plugin.v1.Import.Response.state:type_name -> prov.plugin.v1.DynamicValue
 	2,  // 40: prov.plugin.v1.Import.Response.diagnostics:type_name -> prov.plugin.v1.Diagnostic
-	4,  // 41: prov.plugin.v1.TaskservDescription.ConfigEntry.value:type_name -> prov.plugin.v1.Attribute
-	16, // 42: prov.plugin.v1.Describe.Response.description:type_name -> prov.plugin.v1.TaskservDescription
-	11, // 43: prov.plugin.v1.Install.Event.progress:type_name -> prov.plugin.v1.Progress
-	20, // 44: prov.plugin.v1.Install.Event.result:type_name -> prov.plugin.v1.TaskservResult
-	52, // 45: prov.plugin.v1.Run.Request.env:type_name -> prov.plugin.v1.Run.Request.EnvEntry
-	29, // 46: prov.plugin.v1.Provider.GetSchema:input_type -> prov.plugin.v1.GetSchema.Request
-	31, // 47: prov.plugin.v1.Provider.ValidateConfig:input_type -> prov.plugin.v1.ValidateConfig.Request
-	33, // 48: prov.plugin.v1.Provider.Configure:input_type -> prov.plugin.v1.Configure.Request
-	35, // 49: prov.plugin.v1.Provider.Plan:input_type -> prov.plugin.v1.Plan.Request
-	37, // 50: prov.plugin.v1.Provider.Apply:input_type -> prov.plugin.v1.Apply.Request
-	40, // 51: prov.plugin.v1.Provider.Read:input_type -> prov.plugin.v1.Read.Request
-	42, // 52: prov.plugin.v1.Provider.Import:input_type -> prov.plugin.v1.Import.Request
-	44, // 53: prov.plugin.v1.Provider.Stop:input_type -> prov.plugin.v1.Stop.Request
-	47, // 54: prov.plugin.v1.Taskserv.Describe:input_type -> prov.plugin.v1.Describe.Request
-	18, // 55: prov.plugin.v1.Taskserv.Plan:input_type -> prov.plugin.v1.TaskservRequest
-	18, // 56: prov.plugin.v1.Taskserv.Install:input_type -> prov.plugin.v1.TaskservRequest
-	18, // 57: prov.plugin.v1.Taskserv.Check:input_type -> prov.plugin.v1.TaskservRequest
-	18, // 58: prov.plugin.v1.Taskserv.Remove:input_type -> prov.plugin.v1.TaskservRequest
-	50, // 59: prov.plugin.v1.Exec.Run:input_type -> prov.plugin.v1.Run.Request
-	53, // 60: prov.plugin.v1.Exec.PutFile:input_type -> prov.plugin.v1.PutFile.Request
-	55, // 61: prov.plugin.v1.Exec.GetFile:input_type -> prov.plugin.v1.GetFile.Request
-	30, // 62: prov.plugin.v1.Provider.GetSchema:output_type -> prov.plugin.v1.GetSchema.Response
-	32, // 63: prov.plugin.v1.Provider.ValidateConfig:output_type -> prov.plugin.v1.ValidateConfig.Response
-	34, // 64: prov.plugin.v1.Provider.Configure:output_type -> prov.plugin.v1.Configure.Response
-	36, // 65: prov.plugin.v1.Provider.Plan:output_type -> prov.plugin.v1.Plan.Response
-	39, // 66: prov.plugin.v1.Provider.Apply:output_type -> prov.plugin.v1.Apply.Event
-	41, // 67: prov.plugin.v1.Provider.Read:output_type -> prov.plugin.v1.Read.Response
-	43, // 68: prov.plugin.v1.Provider.Import:output_type -> prov.plugin.v1.Import.Response
-	45, // 69: prov.plugin.v1.Provider.Stop:output_type -> prov.plugin.v1.Stop.Response
-	48, // 70: prov.plugin.v1.Taskserv.Describe:output_type -> prov.plugin.v1.Describe.Response
-	19, // 71: prov.plugin.v1.Taskserv.Plan:output_type -> prov.plugin.v1.TaskservPlan
-	49, // 72: prov.plugin.v1.Taskserv.Install:output_type -> prov.plugin.v1.Install.Event
-	20, // 73: prov.plugin.v1.Taskserv.Check:output_type -> prov.plugin.v1.TaskservResult
-	20, // 74: prov.plugin.v1.Taskserv.Remove:output_type -> prov.plugin.v1.TaskservResult
-	51, // 75: prov.plugin.v1.Exec.Run:output_type -> prov.plugin.v1.Run.Response
-	54, // 76: prov.plugin.v1.Exec.PutFile:output_type -> prov.plugin.v1.PutFile.Response
-	56, // 77: prov.plugin.v1.Exec.GetFile:output_type -> prov.plugin.v1.GetFile.Response
-	62, // [62:78] is the sub-list for method output_type
-	46, // [46:62] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	36, // 41: prov.plugin.v1.Call.Request.plan:type_name -> prov.plugin.v1.Plan.Request
+	38, // 42: prov.plugin.v1.Call.Request.apply:type_name -> prov.plugin.v1.Apply.Request
+	41, // 43: prov.plugin.v1.Call.Request.read:type_name -> prov.plugin.v1.Read.Request
+	48, // 44: prov.plugin.v1.Call.Request.cancel:type_name -> prov.plugin.v1.Call.Cancel
+	37, // 45: prov.plugin.v1.Call.Event.plan:type_name -> prov.plugin.v1.Plan.Response
+	11, // 46: prov.plugin.v1.Call.Event.progress:type_name -> prov.plugin.v1.Progress
+	39, // 47: prov.plugin.v1.Call.Event.apply:type_name -> prov.plugin.v1.Apply.Result
+	42, // 48: prov.plugin.v1.Call.Event.read:type_name -> prov.plugin.v1.Read.Response
+	4,  // 49: prov.plugin.v1.TaskservDescription.ConfigEntry.value:type_name -> prov.plugin.v1.Attribute
+	17, // 50: prov.plugin.v1.Describe.Response.description:type_name -> prov.plugin.v1.TaskservDescription
+	11, // 51: prov.plugin.v1.Install.Event.progress:type_name -> prov.plugin.v1.Progress
+	21, // 52: prov.plugin.v1.Install.Event.result:type_name -> prov.plugin.v1.TaskservResult
+	56, // 53: prov.plugin.v1.Run.Request.env:type_name -> prov.plugin.v1.Run.Request.EnvEntry
+	30, // 54: prov.plugin.v1.Provider.GetSchema:input_type -> prov.plugin.v1.GetSchema.Request
+	32, // 55: prov.plugin.v1.Provider.ValidateConfig:input_type -> prov.plugin.v1.ValidateConfig.Request
+	34, // 56: prov.plugin.v1.Provider.Configure:input_type -> prov.plugin.v1.Configure.Request
+	36, // 57: prov.plugin.v1.Provider.Plan:input_type -> prov.plugin.v1.Plan.Request
+	38, // 58: prov.plugin.v1.Provider.Apply:input_type -> prov.plugin.v1.Apply.Request
+	41, // 59: prov.plugin.v1.Provider.Read:input_type -> prov.plugin.v1.Read.Request
+	43, // 60: prov.plugin.v1.Provider.Import:input_type -> prov.plugin.v1.Import.Request
+	45, // 61: prov.plugin.v1.Provider.Stop:input_type -> prov.plugin.v1.Stop.Request
+	47, // 62: prov.plugin.v1.Provider.Calls:input_type -> prov.plugin.v1.Call.Request
+	51, // 63: prov.plugin.v1.Taskserv.Describe:input_type -> prov.plugin.v1.Describe.Request
+	19, // 64: prov.plugin.v1.Taskserv.Plan:input_type -> prov.plugin.v1.TaskservRequest
+	19, // 65: prov.plugin.v1.Taskserv.Install:input_type -> prov.plugin.v1.TaskservRequest
+	19, // 66: prov.plugin.v1.Taskserv.Check:input_type -> prov.plugin.v1.TaskservRequest
+	19, // 67: prov.plugin.v1.Taskserv.Remove:input_type -> prov.plugin.v1.TaskservRequest
+	54, // 68: prov.plugin.v1.Exec.Run:input_type -> prov.plugin.v1.Run.Request
+	57, // 69: prov.plugin.v1.Exec.PutFile:input_type -> prov.plugin.v1.PutFile.Request
+	59, // 70: prov.plugin.v1.Exec.GetFile:input_type -> prov.plugin.v1.GetFile.Request
+	31, // 71: prov.plugin.v1.Provider.GetSchema:output_type -> prov.plugin.v1.GetSchema.Response
+	33, // 72: prov.plugin.v1.Provider.ValidateConfig:output_type -> prov.plugin.v1.ValidateConfig.Response
+	35, // 73: prov.plugin.v1.Provider.Configure:output_type -> prov.plugin.v1.Configure.Response
+	37, // 74: prov.plugin.v1.Provider.Plan:output_type -> prov.plugin.v1.Plan.Response
+	40, // 75: prov.plugin.v1.Provider.Apply:output_type -> prov.plugin.v1.Apply.Event
+	42, // 76: prov.plugin.v1.Provider.Read:output_type -> prov.plugin.v1.Read.Response
+	44, // 77: prov.plugin.v1.Provider.Import:output_type -> prov.plugin.v1.Import.Response
+	46, // 78: prov.plugin.v1.Provider.Stop:output_type -> prov.plugin.v1.Stop.Response
+	49, // 79: prov.plugin.v1.Provider.Calls:output_type -> prov.plugin.v1.Call.Event
+	52, // 80: prov.plugin.v1.Taskserv.Describe:output_type -> prov.plugin.v1.Describe.Response
+	20, // 81: prov.plugin.v1.Taskserv.Plan:output_type -> prov.plugin.v1.TaskservPlan
+	53, // 82: prov.plugin.v1.Taskserv.Install:output_type -> prov.plugin.v1.Install.Event
+	21, // 83: prov.plugin.v1.Taskserv.Check:output_type -> prov.plugin.v1.TaskservResult
+	21, // 84: prov.plugin.v1.Taskserv.Remove:output_type -> prov.plugin.v1.TaskservResult
+	55, // 85: prov.plugin.v1.Exec.Run:output_type -> prov.plugin.v1.Run.Response
+	58, // 86: prov.plugin.v1.Exec.PutFile:output_type -> prov.plugin.v1.PutFile.Response
+	60, // 87: prov.plugin.v1.Exec.GetFile:output_type -> prov.plugin.v1.GetFile.Response
+	71, // [71:88] is the sub-list for method output_type
+	54, // [54:71] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_prov_proto_init() }
@@ -3127,12 +3511,25 @@ func file_prov_proto_init() {
 	if File_prov_proto != nil {
 		return
 	}
-	file_prov_proto_msgTypes[35].OneofWrappers = []any{}
-	file_prov_proto_msgTypes[38].OneofWrappers = []any{
+	file_prov_proto_msgTypes[36].OneofWrappers = []any{}
+	file_prov_proto_msgTypes[39].OneofWrappers = []any{
 		(*Apply_Event_Progress)(nil),
 		(*Apply_Event_Result)(nil),
 	}
+	file_prov_proto_msgTypes[46].OneofWrappers = []any{
+		(*Call_Request_Plan)(nil),
+		(*Call_Request_Apply)(nil),
+		(*Call_Request_Read)(nil),
+		(*Call_Request_Cancel)(nil),
+	}
 	file_prov_proto_msgTypes[48].OneofWrappers = []any{
+		(*Call_Event_Plan)(nil),
+		(*Call_Event_Progress)(nil),
+		(*Call_Event_Apply)(nil),
+		(*Call_Event_Read)(nil),
+		(*Call_Event_Refused)(nil),
+	}
+	file_prov_proto_msgTypes[52].OneofWrappers = []any{
 		(*Install_Event_Progress)(nil),
 		(*Install_Event_Result)(nil),
 	}
@@ -3142,7 +3539,7 @@ func file_prov_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prov_proto_rawDesc), len(file_prov_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   56,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

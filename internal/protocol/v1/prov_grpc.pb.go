@@ -36,6 +36,7 @@ const (
 	Provider_Read_FullMethodName           = "/prov.plugin.v1.Provider/Read"
 	Provider_Import_FullMethodName         = "/prov.plugin.v1.Provider/Import"
 	Provider_Stop_FullMethodName           = "/prov.plugin.v1.Provider/Stop"
+	Provider_Calls_FullMethodName          = "/prov.plugin.v1.Provider/Calls"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -50,6 +51,8 @@ type ProviderClient interface {
 	Read(ctx context.Context, in *Read_Request, opts ...grpc.CallOption) (*Read_Response, error)
 	Import(ctx context.Context, in *Import_Request, opts ...grpc.CallOption) (*Import_Response, error)
 	Stop(ctx context.Context, in *Stop_Request, opts ...grpc.CallOption) (*Stop_Response, error)
+	// Calls carries Plan, Apply and Read calls, many at once, on one stream.
+	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call_Request, Call_Event], error)
 }
 
 type providerClient struct {
@@ -149,6 +152,19 @@ func (c *providerClient) Stop(ctx context.Context, in *Stop_Request, opts ...grp
 	return out, nil
 }
 
+func (c *providerClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call_Request, Call_Event], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Provider_ServiceDesc.Streams[1], Provider_Calls_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Call_Request, Call_Event]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_CallsClient = grpc.BidiStreamingClient[Call_Request, Call_Event]
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility.
@@ -161,6 +177,8 @@ type ProviderServer interface {
 	Read(context.Context, *Read_Request) (*Read_Response, error)
 	Import(context.Context, *Import_Request) (*Import_Response, error)
 	Stop(context.Context, *Stop_Request) (*Stop_Response, error)
+	// Calls carries Plan, Apply and Read calls, many at once, on one stream.
+	Calls(grpc.BidiStreamingServer[Call_Request, Call_Event]) error
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -194,6 +212,9 @@ func (UnimplementedProviderServer) Import(context.Context, *Import_Request) (*Im
 }
 func (UnimplementedProviderServer) Stop(context.Context, *Stop_Request) (*Stop_Response, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Stop not implemented")
+}
+func (UnimplementedProviderServer) Calls(grpc.BidiStreamingServer[Call_Request, Call_Event]) error {
+	return status.Errorf(codes.Unimplemented, "method Calls not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 func (UnimplementedProviderServer) testEmbeddedByValue()                  {}
@@ -353,6 +374,13 @@ func _Provider_Stop_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ProviderServer).Calls(&grpc.GenericServerStream[Call_Request, Call_Event]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Provider_CallsServer = grpc.BidiStreamingServer[Call_Request, Call_Event]
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -394,6 +422,12 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Apply",
 			Handler:       _Provider_Apply_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Calls",
+			Handler:       _Provider_Calls_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "prov.proto",
