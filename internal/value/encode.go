@@ -19,7 +19,8 @@ func Encode(v any) (data []byte, unknown []Path, err error) {
 func Decode(data []byte, unknown []Path) (any, error) {
 	var v any
 	if len(bytes.TrimSpace(data)) > 0 {
-		if err := json.Unmarshal(data, &v); err != nil {
+		var err error
+		if v, err = ParseJSON(data); err != nil {
 			return nil, fmt.Errorf("value: decode: %w", err)
 		}
 	}

@@ -343,7 +343,7 @@ func (s *Stream) emitHook(level, typ, msg string, h Hook, withElapsed bool) {
 	b = append(b, `,"@message":`...)
 	b = value.AppendString(b, msg)
 	b = append(b, `,"@module":"prov.ui","@timestamp":`...)
-	b = value.AppendString(b, s.now().Format(timestampLayout))
+	b = append(s.now().AppendFormat(append(b, '"'), timestampLayout), '"') // nothing in it needs escaping
 	b = append(b, `,"hook":{"action":`...)
 	b = value.AppendString(b, streamAction(h.Action))
 	if withElapsed {

@@ -287,22 +287,29 @@ func decodeRecord(line []byte, codec state.Codec) (rec state.Record, start bool,
 	return rec, start, nil
 }
 
-// writer appends to an open journal with group commit. Appenders queue their lines in buf; whichever
-// finds no write in flight becomes the leader, takes the whole queue, writes it with one write and one
-// fdatasync, and wakes everyone whose record that covered.
+// writer appends to an open journal with group commit. Appenders add their lines to the batch being
+// gathered and wait for it; the writer's flusher goroutine takes the whole batch, writes it with one
+// write and one fdatasync, and wakes exactly the appenders it covered (closing the batch's done),
+// while the next batch gathers.
 type writer struct {
 	b    *Backend
 	name string
 	f    *os.File
 
-	mu       sync.Mutex
-	cond     sync.Cond
-	buf      []byte
-	queued   uint64 // records queued so far
-	durable  uint64 // records known durable
-	flushing bool
-	err      error // sticky: after a failed write the file's tail is unknown
-	closed   bool
+	mu      sync.Mutex
+	next    *batch        // the batch gathering lines; nil when none has
+	spare   []byte        // a written batch's buffer, for the next
+	kick    chan struct{} // wakes the flusher; capacity 1
+	err     error         // sticky: after a failed write the file's tail is unknown
+	closed  bool
+	stopped chan struct{} // closed when the flusher has ended, after Close
+}
+
+// batch is lines written together; done is closed once they are durable or err is set.
+type batch struct {
+	buf  []byte
+	done chan struct{}
+	err  error
 }
 
 func (b *Backend) openWriter(name string) (*writer, error) {
@@ -310,8 +317,8 @@ func (b *Backend) openWriter(name string) (*writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: open journal: %w", err)
 	}
-	w := &writer{b: b, name: name, f: f}
-	w.cond.L = &w.mu
+	w := &writer{b: b, name: name, f: f, kick: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go w.flusher()
 	return w, nil
 }
 
@@ -322,45 +329,62 @@ func (w *writer) Append(rec state.Record) error {
 		return fmt.Errorf("state: append to %s: %w", w.name, err)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return fmt.Errorf("state: append to %s: %w", w.name, ErrClosed)
 	}
 	if w.err != nil {
+		w.mu.Unlock()
 		return w.err
 	}
-	w.buf = append(w.buf, line...)
-	w.queued++
-	seq := w.queued
-	for w.durable < seq && w.err == nil {
-		if w.flushing {
-			w.cond.Wait()
-			continue
-		}
-		w.flushing = true
-		batch, upto := w.buf, w.queued
-		w.buf = nil
-		w.mu.Unlock()
-		err := w.flush(batch)
-		w.mu.Lock()
-		w.flushing = false
-		if err != nil {
-			w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
-		} else {
-			w.durable = upto
-		}
-		if w.buf == nil {
-			w.buf = batch[:0] // reuse the buffer
-		}
-		w.cond.Broadcast()
+	if w.next == nil {
+		w.next = &batch{buf: w.spare[:0], done: make(chan struct{})}
+		w.spare = nil
 	}
-	if w.durable >= seq {
-		return nil
+	b := w.next
+	b.buf = append(b.buf, line...)
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default: // the flusher has been woken already
 	}
-	return w.err
+	<-b.done
+	return b.err
+}
+
+// flusher writes batches as they gather until the writer is closed and nothing is left.
+func (w *writer) flusher() {
+	defer close(w.stopped)
+	for range w.kick {
+		for {
+			w.mu.Lock()
+			b := w.next
+			w.next = nil
+			closed := w.closed
+			w.mu.Unlock()
+			if b == nil {
+				if closed {
+					return
+				}
+				break
+			}
+			err := w.flush(b.buf)
+			w.mu.Lock()
+			if err != nil && w.err == nil {
+				w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
+			}
+			b.err = w.err
+			w.spare = b.buf
+			w.mu.Unlock()
+			close(b.done)
+		}
+	}
 }
 
 func (w *writer) flush(batch []byte) error {
+	if w.err != nil { // only the flusher sets err, so reading it here is safe
+		return w.err
+	}
 	markStart(batch)
 	if _, err := w.f.Write(batch); err != nil {
 		return err
@@ -371,27 +395,22 @@ func (w *writer) flush(batch []byte) error {
 	return nil
 }
 
-// Close writes what is queued, waits for a write in flight and closes the file. Appends after Close
-// fail with ErrClosed.
+// Close writes what is queued, waits for the flusher and closes the file. Appends after Close fail
+// with ErrClosed.
 func (w *writer) Close() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	for w.flushing {
-		w.cond.Wait()
-	}
 	if w.closed {
+		w.mu.Unlock()
+		<-w.stopped
 		return nil
 	}
 	w.closed = true
-	if len(w.buf) > 0 && w.err == nil {
-		if err := w.flush(w.buf); err != nil {
-			w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
-		} else {
-			w.durable = w.queued
-		}
-		w.buf = nil
-		w.cond.Broadcast()
+	w.mu.Unlock()
+	select { // the flusher drains the last batch, sees closed and ends
+	case w.kick <- struct{}{}:
+	default: // a wake is pending already
 	}
+	<-w.stopped
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("state: close %s: %w", w.name, err)
 	}
