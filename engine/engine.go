@@ -243,11 +243,13 @@ func (e *Engine) writeState(ctx context.Context, jw state.JournalWriter, final, 
 	return nil
 }
 
-// provider is one provider the walk uses, with its concurrency limit (0: none).
+// provider is one provider the walk uses, with its concurrency limit (0: none) and, with a limit, the
+// semaphore of its operations in flight.
 type provider struct {
 	name  string
 	p     plugins.Provider
 	limit int
+	slots chan struct{}
 }
 
 // run is one walk of one plan.
@@ -261,6 +263,10 @@ type run struct {
 	log         hclog.Logger
 	callCtx     context.Context // provider calls: cancelled only by Engine.Hard
 	stopCalls   func() bool
+	// slots holds a place for each operation at the providers, at most parallelism; stopping is
+	// closed when the walk stops starting operations.
+	slots    chan struct{}
+	stopping chan struct{}
 
 	provs []*provider
 	nodes []node
@@ -330,7 +336,11 @@ func (r *run) provider(ctx context.Context, name string, byName map[string]int) 
 	if l := r.e.ProviderLimits[name]; l > 0 && (limit == 0 || l < limit) {
 		limit = l
 	}
-	r.provs = append(r.provs, &provider{name: name, p: p, limit: limit})
+	pv := &provider{name: name, p: p, limit: limit}
+	if limit > 0 {
+		pv.slots = make(chan struct{}, limit)
+	}
+	r.provs = append(r.provs, pv)
 	byName[name] = len(r.provs) - 1
 	return len(r.provs) - 1, nil
 }

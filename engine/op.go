@@ -13,16 +13,16 @@ import (
 	"github.com/provhq/prov/state"
 )
 
-// change carries out the phases of n from n.next on. free is called once the last provider call is
-// over, so the worker slot is given back while the last commit record is made durable. It returns the
-// action carried out and the resource the change left at its address.
-func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.Diagnostics) {
+// change carries out the phases of n from n.next on, claiming slot before the first provider call and
+// freeing it once the last is over, so that the slot is given back while the last commit record is
+// made durable. It returns the action carried out and the resource the change left at its address.
+func (r *run) change(n *node, slot *slot) (plan.Action, *state.Resource, diag.Diagnostics) {
 	c := n.c
 	action := c.Action
 	deposed := n.deposed
 	var ds diag.Diagnostics
 	if c.Action == plan.DeleteThenCreate && n.next == 0 && r.mode == ModeApply {
-		if ds = r.precheck(n); ds.HasErrors() {
+		if ds = r.precheck(n, slot); ds.HasErrors() {
 			return action, r.current(n.addr), ds
 		}
 		ds = nil
@@ -32,7 +32,7 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 		phase := n.phases[k]
 		release := func() {}
 		if k == len(n.phases)-1 {
-			release = free
+			release = slot.free
 		}
 		var inDoubt *state.Record
 		if k == n.next {
@@ -41,26 +41,26 @@ func (r *run) change(n *node, free func()) (plan.Action, *state.Resource, diag.D
 		cur := r.current(n.addr)
 		switch {
 		case phase == "delete" && c.Action == plan.CreateThenDelete:
-			ds = r.del(n, phase, deposed, cur, inDoubt, release)
+			ds = r.del(n, slot, phase, deposed, cur, inDoubt, release)
 		case phase == "delete":
 			// In a rollback, the delete of a replacement puts back the object it replaced.
-			ds = r.del(n, phase, cur, r.keep[n.addr], inDoubt, release)
+			ds = r.del(n, slot, phase, cur, r.keep[n.addr], inDoubt, release)
 		case phase == "create":
 			if c.Action == plan.CreateThenDelete {
 				deposed = cur
 			}
-			ds, _ = r.put(n, phase, cur, nil, inDoubt, release)
+			ds, _ = r.put(n, slot, phase, cur, nil, inDoubt, release)
 		default: // update, read
 			var prior any
 			if cur != nil {
 				prior = cur.Attributes
 			}
 			var replace bool
-			ds, replace = r.put(n, phase, cur, prior, inDoubt, release)
+			ds, replace = r.put(n, slot, phase, cur, prior, inDoubt, release)
 			if replace { // only in a rollback: restoring prior attributes needs a new object
 				action = plan.DeleteThenCreate
-				if ds = append(ds, r.del(n, "delete", cur, nil, nil, func() {})...); !ds.HasErrors() {
-					more, _ := r.put(n, "create", nil, nil, nil, release)
+				if ds = append(ds, r.del(n, slot, "delete", cur, nil, nil, func() {})...); !ds.HasErrors() {
+					more, _ := r.put(n, slot, "create", nil, nil, nil, release)
 					ds = append(ds, more...)
 				}
 			}
@@ -108,7 +108,7 @@ func (r *run) config(c *plan.Change) (stored, sent any, sensitive []value.Path, 
 // cur is the resource at the address (recorded as the intent's prior); prior the attributes the
 // provider plans from (nil for a create). replace reports, in a rollback, that the provider needs a
 // new object to restore the prior configuration; nothing was done then.
-func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt *state.Record, release func()) (ds diag.Diagnostics, replace bool) {
+func (r *run) put(n *node, slot *slot, phase string, cur *state.Resource, prior any, inDoubt *state.Record, release func()) (ds diag.Diagnostics, replace bool) {
 	c := n.c
 	pv := r.provs[n.prov]
 	id := opID(r.planID, n.addr, phase)
@@ -121,6 +121,9 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	}
 	secretVals := value.At(sent, secretPaths) // attributes that echo them are secret too
 	if inDoubt != nil {
+		if !slot.claim() {
+			return append(ds, errNotStarted), false
+		}
 		current := prior
 		rd, err := pv.p.Read(r.callCtx, plugins.ReadRequest{Type: c.Type, Current: current, OperationID: id})
 		if err != nil {
@@ -152,6 +155,9 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	if inDoubt == nil && r.planHolds(n, phase, prior, stored, secretPaths) {
 		pr = &plugins.PlanResponse{Planned: c.After, Sensitive: c.AfterSensitive}
 	} else {
+		if !slot.claim() {
+			return append(ds, errNotStarted), false
+		}
 		var pds diag.Diagnostics
 		pr, pds, replace = r.replan(n, phase, prior, sent)
 		if ds = append(ds, pds...); ds.HasErrors() || replace {
@@ -160,6 +166,9 @@ func (r *run) put(n *node, phase string, cur *state.Resource, prior any, inDoubt
 	}
 	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: cur}); err != nil {
 		return append(ds, diag.Errorf("", "journal: %v", err)), false
+	}
+	if !slot.claim() {
+		return append(ds, r.abandon(n, phase, id)...), false
 	}
 	resp, err := pv.p.Apply(r.callCtx, plugins.ApplyRequest{
 		Type: c.Type, OperationID: id, Prior: prior, Planned: pr.Planned, Config: sent,
@@ -279,10 +288,13 @@ func (r *run) planned(addr string) (any, bool) {
 
 // precheck plans the create of a delete-then-create before its delete, so that a plan that no longer
 // holds fails while the object still exists.
-func (r *run) precheck(n *node) diag.Diagnostics {
+func (r *run) precheck(n *node, slot *slot) diag.Diagnostics {
 	_, sent, _, ds := r.config(n.c)
 	if ds.HasErrors() {
 		return ds
+	}
+	if !slot.claim() {
+		return append(ds, errNotStarted)
 	}
 	_, pds, _ := r.replan(n, "create", nil, sent)
 	return append(ds, pds...)
@@ -290,7 +302,7 @@ func (r *run) precheck(n *node) diag.Diagnostics {
 
 // del deletes the object prior at n's address; after is the resource the address holds once it is
 // gone (nil, or the replacement of a create-then-delete).
-func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *state.Record, release func()) diag.Diagnostics {
+func (r *run) del(n *node, slot *slot, phase string, prior, after *state.Resource, inDoubt *state.Record, release func()) diag.Diagnostics {
 	if prior == nil { // already gone
 		release()
 		return nil
@@ -300,6 +312,9 @@ func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *
 	attrs := prior.Attributes
 	if inDoubt != nil {
 		id = inDoubt.OpID
+		if !slot.claim() {
+			return diag.Diagnostics{errNotStarted}
+		}
 		rd, err := pv.p.Read(r.callCtx, plugins.ReadRequest{Type: prior.Type, Current: attrs, OperationID: id})
 		if err != nil {
 			return diag.Diagnostics{diag.Errorf("", "provider %s: read %s to settle operation %s: %v", pv.name, prior.Type, id, err)}
@@ -321,6 +336,9 @@ func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *
 	}
 	if err := r.record(state.Record{Kind: state.Intent, OpID: id, Addr: n.addr, Action: phase, Prior: prior}); err != nil {
 		return diag.Diagnostics{diag.Errorf("", "journal: %v", err)}
+	}
+	if !slot.claim() {
+		return r.abandon(n, phase, id)
 	}
 	resp, err := pv.p.Apply(r.callCtx, plugins.ApplyRequest{Type: prior.Type, OperationID: id, Prior: attrs},
 		func(p plugins.Progress) { r.hooks.OnProgress(n.addr, p) })
@@ -352,6 +370,21 @@ func (r *run) del(n *node, phase string, prior, after *state.Resource, inDoubt *
 		ds = append(ds, diag.Errorf("", "journal: %v", err))
 	}
 	r.set(n.addr, after)
+	return ds
+}
+
+// errNotStarted ends a change whose slot the walk stopped before it could claim; execute drops it
+// and the change is reported as not started.
+var errNotStarted = diag.Errorf("", "not started: the apply stopped first")
+
+// abandon closes the journaled intent of an operation that will not reach its provider, because the
+// walk stopped while it waited for a slot: the operation did not happen.
+func (r *run) abandon(n *node, phase, id string) diag.Diagnostics {
+	ds := diag.Diagnostics{errNotStarted}
+	rec := state.Record{Kind: state.Fail, OpID: id, Addr: n.addr, Action: phase, Error: "not started: the apply stopped before it reached the provider"}
+	if err := r.record(rec); err != nil {
+		ds = append(ds, diag.Errorf("", "journal: %v", err))
+	}
 	return ds
 }
 

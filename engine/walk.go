@@ -142,14 +142,24 @@ func (r *run) buildNodes(ctx context.Context) error {
 }
 
 // event is what a worker tells the scheduler: that its provider calls are over (free), and then that
-// its change is done (done, with the outcome; free too if the slot was not given back before).
+// its change is done (done, with the outcome; free too if that was not told before). claimed hands
+// the scheduler the change's slot at the providers to give back, after it has taken in a failure;
+// notStarted says the walk stopped before the change reached its provider.
 type event struct {
-	idx    int32
-	done   bool
-	free   bool
-	action plan.Action // the action carried out (a rollback may turn an update into a replace)
-	diags  diag.Diagnostics
+	idx        int32
+	done       bool
+	free       bool
+	claimed    bool
+	notStarted bool
+	action     plan.Action // the action carried out (a rollback may turn an update into a replace)
+	diags      diag.Diagnostics
 }
+
+// ahead is how many changes beyond a limit of n the scheduler admits: they resolve their configuration
+// and journal their intent while the providers work, and claim a slot the moment one is free, so the
+// providers do not wait on the journal. Below 8 there is none, and changes start in the order they
+// were admitted.
+func ahead(n int) int { return n / 8 }
 
 // walk runs every node whose dependencies are done, at most r.parallelism at once and at most each
 // provider's limit, until all are done or the walk stops (ctx cancelled, fail-fast, journal failure).
@@ -186,9 +196,11 @@ func (r *run) walk(ctx context.Context) *Result {
 			}
 		}
 	}
+	r.slots, r.stopping = make(chan struct{}, r.parallelism), make(chan struct{})
 	stop := func(reason string) {
 		if !stopped {
 			stopped, stopReason = true, reason
+			close(r.stopping) // admitted changes that have not reached their provider give up
 		}
 	}
 	for i := range nodes {
@@ -211,11 +223,11 @@ func (r *run) walk(ctx context.Context) *Result {
 		if r.fatal() != nil {
 			stop("a journal record could not be written")
 		}
-		for !stopped && inflight < r.parallelism {
+		for !stopped && inflight < r.parallelism+ahead(r.parallelism) {
 			started := false
 			for k := range queues {
 				p := (next + k) % len(queues)
-				if heads[p] == len(queues[p]) || r.provs[p].limit > 0 && busy[p] >= r.provs[p].limit {
+				if limit := r.provs[p].limit; heads[p] == len(queues[p]) || limit > 0 && busy[p] >= limit+ahead(limit) {
 					continue
 				}
 				i := queues[p][heads[p]]
@@ -247,6 +259,9 @@ func (r *run) walk(ctx context.Context) *Result {
 				continue
 			}
 			running--
+			if ev.notStarted {
+				continue // still pending: listed as not started
+			}
 			res.Diagnostics = append(res.Diagnostics, ev.diags...)
 			if !ev.diags.HasErrors() {
 				n.status = done
@@ -264,6 +279,11 @@ func (r *run) walk(ctx context.Context) *Result {
 			}
 			if r.e.FailFast {
 				stop("stopped after the first failure (-fail-fast)")
+			}
+			if ev.claimed {
+				// Only now that the failure may have stopped the walk is its slot given back: with
+				// -fail-fast, nothing starts in its place.
+				r.unclaim(n.prov)
 			}
 		case <-cancelled:
 			res.Interrupted = true
@@ -356,17 +376,14 @@ func (r *run) worker(i int32, work <-chan int32, events chan<- event) {
 // execute runs node i and reports to the scheduler.
 func (r *run) execute(i int32, events chan<- event) {
 	n := &r.nodes[i]
-	start := time.Now()
-	r.hooks.OnStart(n.addr, n.c.Action)
-	freed := false
-	free := func() {
-		if !freed {
-			freed = true
-			events <- event{idx: i, free: true}
-		}
+	s := &slot{r: r, n: n, i: i, events: events}
+	action, res, ds := r.change(n, s)
+	if s.aborted {
+		events <- event{idx: i, done: true, free: !s.freed, notStarted: true}
+		return
 	}
-	action, res, ds := r.change(n, free)
-	elapsed := time.Since(start)
+	s.start() // a change that needed no provider call starts and ends here
+	elapsed := time.Since(s.started)
 	ds = ds.WithAddress(n.addr)
 	if ds.HasErrors() {
 		r.hooks.OnError(n.addr, action, elapsed, ds.Errors())
@@ -379,7 +396,87 @@ func (r *run) execute(i int32, events chan<- event) {
 			r.log.Debug("change complete", "address", n.addr, "action", action.String(), "elapsed", elapsed)
 		}
 	}
-	// A worker that still holds its slot gives it back with the outcome, so that the scheduler learns
-	// of a failure before it could start anything in its place.
-	events <- event{idx: i, done: true, free: !freed, action: action, diags: ds}
+	// A change that still holds its slot hands it to the scheduler with the outcome, so that the
+	// scheduler learns of a failure before anything could start in its place.
+	events <- event{idx: i, done: true, free: !s.freed, claimed: s.claimed && !s.freed, action: action, diags: ds}
+}
+
+// slot is a change's place among the operations at the providers: at most -parallelism (and each
+// provider's limit) hold one. A change claims it just before its first provider call, after resolving
+// its configuration and, when the saved plan holds, journaling its intent, and frees it after its
+// last call, before journaling the outcome. It is used by the change's worker only.
+type slot struct {
+	r       *run
+	n       *node
+	i       int32
+	events  chan<- event
+	started time.Time
+	claimed bool
+	freed   bool
+	aborted bool // the walk stopped before the change could claim its slot
+}
+
+// claim takes the change's slot, waiting for one to be free, and reports false, for good, when the
+// walk stops first. The change is started (OnStart) when it has its slot.
+func (s *slot) claim() bool {
+	if s.claimed || s.aborted {
+		return s.claimed
+	}
+	r := s.r
+	pv := r.provs[s.n.prov]
+	if !acquire(r.slots, r.stopping) {
+		s.aborted = true
+		return false
+	}
+	if pv.slots != nil && !acquire(pv.slots, r.stopping) {
+		<-r.slots
+		s.aborted = true
+		return false
+	}
+	s.claimed = true
+	s.start()
+	return true
+}
+
+// acquire takes a place in sem unless stopping is closed before or meanwhile.
+func acquire(sem chan struct{}, stopping <-chan struct{}) bool {
+	select {
+	case <-stopping:
+		return false
+	case sem <- struct{}{}:
+	}
+	select {
+	case <-stopping: // both were ready: stopping wins
+		<-sem
+		return false
+	default:
+		return true
+	}
+}
+
+// free gives the slot back once the change's provider calls are over, and tells the scheduler.
+func (s *slot) free() {
+	if s.freed {
+		return
+	}
+	s.freed = true
+	if s.claimed {
+		s.r.unclaim(s.n.prov)
+	}
+	s.events <- event{idx: s.i, free: true}
+}
+
+func (s *slot) start() {
+	if s.started.IsZero() {
+		s.started = time.Now()
+		s.r.hooks.OnStart(s.n.addr, s.n.c.Action)
+	}
+}
+
+// unclaim gives back a slot of provider prov.
+func (r *run) unclaim(prov int) {
+	if pv := r.provs[prov]; pv.slots != nil {
+		<-pv.slots
+	}
+	<-r.slots
 }
