@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -604,5 +605,71 @@ func TestUnknownAfterApply(t *testing.T) {
 	}
 	if ip, ok := got.Attributes.(map[string]any)["ip"]; !ok || ip != nil {
 		t.Errorf("ip = %v (present %v), want null", ip, ok)
+	}
+}
+
+// TestFailFastStopsChangesAhead: at -parallelism 8 one change more is admitted and journals its intent
+// ahead of a free slot. When a failure stops the walk (-fail-fast) it gives up before reaching its
+// provider: it is reported as not started, never applied, and the apply leaves no operation in doubt.
+func TestFailFastStopsChangesAhead(t *testing.T) {
+	f := newFixture(t)
+	f.engine.FailFast = true
+	f.engine.Parallelism = 8
+	var (
+		mu     sync.Mutex
+		calls  int
+		finish = make(chan struct{})
+	)
+	f.fake.ApplyFunc = func(ctx context.Context, req plugins.ApplyRequest, progress func(plugins.Progress)) (*plugins.ApplyResponse, error) {
+		mu.Lock()
+		calls++
+		last := calls == 8
+		mu.Unlock()
+		if last { // every slot is taken, and the change ahead waits for one
+			return &plugins.ApplyResponse{Diagnostics: diag.Diagnostics{diag.Errorf("name", "quota exceeded")}}, nil
+		}
+		<-finish
+		return f.fake.Default().Apply(ctx, req, progress)
+	}
+	go func() {
+		for {
+			f.events.mu.Lock()
+			failed := slices.ContainsFunc(f.events.events, func(e string) bool { return strings.HasPrefix(e, "fail ") })
+			f.events.mu.Unlock()
+			if failed {
+				close(finish)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	prior := f.read()
+	var changes []*plan.Change
+	for i := range 9 {
+		name := fmt.Sprintf("c%d", i)
+		changes = append(changes, create(name, cfg(name)))
+	}
+	res, err := f.engine.Apply(context.Background(), mkPlan(prior, changes...), prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failures) != 1 || len(res.NotStarted) != 1 {
+		t.Fatalf("failures %v, not started %v; want one of each", res.Failures, res.NotStarted)
+	}
+	ahead := res.NotStarted[0]
+	if f.events.index("start "+ahead) >= 0 {
+		t.Errorf("%s was reported started", ahead)
+	}
+	if _, ok := objectNames(f.fake)[ahead]; ok {
+		t.Errorf("%s was created", ahead)
+	}
+	if calls != 8 {
+		t.Errorf("%d Apply calls, want 8", calls)
+	}
+	if got := len(resourceNames(f.read())); got != 7 {
+		t.Errorf("state has %d resources, want the 7 applied", got)
+	}
+	if pending, err := Pending(context.Background(), f.backend); err != nil || pending != nil {
+		t.Errorf("Pending after the apply = %+v, %v; want no journal", pending, err)
 	}
 }
