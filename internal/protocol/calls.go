@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -27,14 +28,36 @@ var errNoCalls = errors.New("plugin does not serve Calls")
 // one more place is kept for the result, so delivering it never blocks the stream.
 const progressRoom = 15
 
-// callStream is the host side of the Calls stream of one plugin connection. The stream is opened by
-// the first call and opened again by the call after one that broke it.
+// callStreams spreads calls over a few Calls streams. One goroutine receives and decodes each
+// stream's events, and its requests are sent one at a time: with a thousand calls in flight on one
+// stream, those become the queue.
+type callStreams struct {
+	streams [4]callStream
+	next    atomic.Uint32
+	noCalls atomic.Bool // the plugin answered UNIMPLEMENTED: use the unary RPCs
+}
+
+func newCallStreams(open func(context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error)) *callStreams {
+	cs := &callStreams{}
+	for i := range cs.streams {
+		cs.streams[i] = callStream{open: open, noCalls: &cs.noCalls}
+	}
+	return cs
+}
+
+// roundTrip makes a call on the next stream in turn; see callStream.roundTrip.
+func (cs *callStreams) roundTrip(ctx context.Context, req *protov1.Call_Request, progress func(*protov1.Progress)) (*protov1.Call_Event, error) {
+	return cs.streams[cs.next.Add(1)%uint32(len(cs.streams))].roundTrip(ctx, req, progress)
+}
+
+// callStream is the host side of one Calls stream of a plugin connection. The stream is opened by the
+// first call and opened again by the call after one that broke it.
 type callStream struct {
-	open func(context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error)
+	open    func(context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error)
+	noCalls *atomic.Bool
 
 	mu       sync.Mutex
 	stream   *openStream
-	noCalls  bool // the plugin answered UNIMPLEMENTED: use the unary RPCs
 	nextID   uint64
 	sendLock sync.Mutex // gRPC streams take one sender at a time
 }
@@ -95,11 +118,11 @@ func (cs *callStream) roundTrip(ctx context.Context, req *protov1.Call_Request, 
 
 // start registers a new call on the open stream, opening it first if need be.
 func (cs *callStream) start() (*openStream, uint64, *pendingCall, error) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.noCalls {
+	if cs.noCalls.Load() {
 		return nil, 0, nil, errNoCalls
 	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
 	if cs.stream == nil {
 		// The stream outlives any one call, so it does not take a call's context.
 		ctx, cancel := context.WithCancel(context.Background())
@@ -147,7 +170,8 @@ func (cs *callStream) receive(s *openStream) {
 			cs.mu.Lock()
 			defer cs.mu.Unlock()
 			if status.Code(err) == codes.Unimplemented {
-				cs.noCalls, err = true, errNoCalls
+				cs.noCalls.Store(true)
+				err = errNoCalls
 			} else if errors.Is(err, io.EOF) {
 				err = errors.New("plugin ended the Calls stream")
 			}

@@ -20,7 +20,7 @@ import (
 // providerClient is a plugins.Provider that calls a plugin over gRPC.
 type providerClient struct {
 	client protov1.ProviderClient
-	calls  *callStream
+	calls  *callStreams
 }
 
 var _ plugins.Provider = (*providerClient)(nil)
@@ -29,9 +29,9 @@ var _ plugins.Provider = (*providerClient)(nil)
 // not close conn: whoever made the connection (the plugin host) ends it.
 func NewProviderClient(conn grpc.ClientConnInterface) plugins.Provider {
 	client := protov1.NewProviderClient(conn)
-	return &providerClient{client: client, calls: &callStream{open: func(ctx context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error) {
+	return &providerClient{client: client, calls: newCallStreams(func(ctx context.Context) (grpc.BidiStreamingClient[protov1.Call_Request, protov1.Call_Event], error) {
 		return client.Calls(ctx)
-	}}}
+	})}
 }
 
 // transportError names the operation that failed to reach the plugin; the gRPC status stays wrapped.
