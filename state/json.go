@@ -634,10 +634,11 @@ func (p *parser) resource(where string) (*Resource, error) {
 // MarshalJSON encodes a journal record as encoding/json would from its struct tags, with the
 // hand-written value encoder: an apply journals two records per operation.
 func (r Record) MarshalJSON() ([]byte, error) {
-	return r.appendJSON(make([]byte, 0, 256))
+	return r.AppendJSON(make([]byte, 0, 256))
 }
 
-func (r Record) appendJSON(b []byte) ([]byte, error) {
+// AppendJSON appends what MarshalJSON returns to b.
+func (r *Record) AppendJSON(b []byte) ([]byte, error) {
 	t, err := r.Time.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("time: %w", err)

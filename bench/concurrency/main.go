@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,22 +108,27 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	apply.Dir, apply.Env = cfg.Dir, env
 	var stderr strings.Builder
 	apply.Stderr = &stderr
-	out, err := apply.StdoutPipe()
+	// The events go to a file and are read once prov has finished: decoding them as they come would
+	// take CPU from the run being measured, on a machine with few cores.
+	events, err := os.Create(filepath.Join(cfg.Dir, "events.json"))
 	if err != nil {
 		return Result{}, err
 	}
+	defer events.Close()
+	apply.Stdout = events
 	start := time.Now()
-	if err := apply.Start(); err != nil {
-		return Result{}, fmt.Errorf("prov apply: %w", err)
+	err = apply.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return Result{Wall: wall}, fmt.Errorf("prov apply: %w\n%s", err, stderr.String())
 	}
-	res, perr := parseEvents(bufio.NewScanner(out))
-	werr := apply.Wait()
-	res.Wall = time.Since(start)
-	if werr != nil {
-		return res, fmt.Errorf("prov apply: %w\n%s", werr, stderr.String())
+	if _, err := events.Seek(0, io.SeekStart); err != nil {
+		return Result{Wall: wall}, err
 	}
-	if perr != nil {
-		return res, perr
+	res, err := parseEvents(bufio.NewScanner(events))
+	res.Wall = wall
+	if err != nil {
+		return res, err
 	}
 	if ru, ok := apply.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.PeakRSSKB = ru.Maxrss

@@ -42,7 +42,7 @@ func (b *Backend) Create(ctx context.Context, begin state.Record) (state.Journal
 		return nil, fmt.Errorf("state: create journal %s: first record is %q, want %q", name, begin.Kind, state.Begin)
 	}
 	hdr, _ := json.Marshal(journalHeader{Version: JournalVersion, Codec: b.opts.Codec != nil})
-	line, err := b.encodeRecord(begin)
+	line, err := b.encodeRecord(&begin)
 	if err != nil {
 		return nil, fmt.Errorf("state: create journal %s: %w", name, err)
 	}
@@ -143,27 +143,35 @@ func (b *Backend) Remove(ctx context.Context) error {
 
 // encodeRecord returns the record's line: checksum, flag (a space: not the first of a write), payload,
 // newline.
-func (b *Backend) encodeRecord(rec state.Record) ([]byte, error) {
+func (b *Backend) encodeRecord(rec *state.Record) ([]byte, error) { return b.appendRecord(nil, rec) }
+
+// appendRecord appends rec's line to dst; on error, dst is returned as it was.
+func (b *Backend) appendRecord(dst []byte, rec *state.Record) ([]byte, error) {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now().UTC()
 	}
-	payload, err := rec.MarshalJSON() // not json.Marshal, which would validate and compact it again
-	if err != nil {
-		return nil, fmt.Errorf("encode %s record: %w", rec.Kind, err)
-	}
-	if b.opts.Codec != nil {
+	start := len(dst)
+	line := append(dst, "        "...) // the checksum, set below
+	line = append(line, flagMore)
+	var err error
+	if b.opts.Codec == nil {
+		// Not json.Marshal, which would validate and compact it again.
+		if line, err = rec.AppendJSON(line); err != nil {
+			return dst, fmt.Errorf("encode %s record: %w", rec.Kind, err)
+		}
+	} else {
+		payload, err := rec.MarshalJSON()
+		if err != nil {
+			return dst, fmt.Errorf("encode %s record: %w", rec.Kind, err)
+		}
 		enc, err := b.opts.Codec.Encode(payload)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s record: codec: %w", rec.Kind, err)
+			return dst, fmt.Errorf("encode %s record: codec: %w", rec.Kind, err)
 		}
-		payload = make([]byte, base64.StdEncoding.EncodedLen(len(enc)))
-		base64.StdEncoding.Encode(payload, enc)
+		line = base64.StdEncoding.AppendEncode(line, enc)
 	}
-	line := make([]byte, 9, 10+len(payload))
-	line[8] = flagMore
-	line = append(line, payload...)
 	line = append(line, '\n')
-	setChecksum(line)
+	setChecksum(line[start:])
 	return line, nil
 }
 
@@ -287,27 +295,30 @@ func decodeRecord(line []byte, codec state.Codec) (rec state.Record, start bool,
 	return rec, start, nil
 }
 
-// writer appends to an open journal with group commit. Appenders add their lines to the batch being
-// gathered and wait for it; the writer's flusher goroutine takes the whole batch, writes it with one
-// write and one fdatasync, and wakes exactly the appenders it covered (closing the batch's done),
-// while the next batch gathers.
+// writer appends to an open journal with group commit. Appenders add their records to the batch
+// being gathered and wait for it; the writer's flusher goroutine takes the whole batch, encodes it,
+// writes it with one write and one fdatasync, and wakes exactly the appenders it covered (closing the
+// batch's done), while the next batch gathers.
 type writer struct {
 	b    *Backend
 	name string
 	f    *os.File
 
 	mu      sync.Mutex
-	next    *batch        // the batch gathering lines; nil when none has
-	spare   []byte        // a written batch's buffer, for the next
+	next    *batch        // the batch gathering records; nil when none has
+	buf     []byte        // the flusher's buffer, reused
 	kick    chan struct{} // wakes the flusher; capacity 1
 	err     error         // sticky: after a failed write the file's tail is unknown
 	closed  bool
 	stopped chan struct{} // closed when the flusher has ended, after Close
 }
 
-// batch is lines written together; done is closed once they are durable or err is set.
+// batch is records written together, encoded by the flusher (so that the appenders' stacks stay
+// shallow); done is closed once they are durable or err is set. errs holds each record's own encoding
+// error.
 type batch struct {
-	buf  []byte
+	recs []state.Record
+	errs []error
 	done chan struct{}
 	err  error
 }
@@ -324,9 +335,8 @@ func (b *Backend) openWriter(name string) (*writer, error) {
 
 // Append writes rec to the journal and returns once it is durable. A zero Time is set to now.
 func (w *writer) Append(rec state.Record) error {
-	line, err := w.b.encodeRecord(rec)
-	if err != nil {
-		return fmt.Errorf("state: append to %s: %w", w.name, err)
+	if rec.Time.IsZero() {
+		rec.Time = time.Now().UTC()
 	}
 	w.mu.Lock()
 	if w.closed {
@@ -338,17 +348,20 @@ func (w *writer) Append(rec state.Record) error {
 		return w.err
 	}
 	if w.next == nil {
-		w.next = &batch{buf: w.spare[:0], done: make(chan struct{})}
-		w.spare = nil
+		w.next = &batch{done: make(chan struct{})}
 	}
 	b := w.next
-	b.buf = append(b.buf, line...)
+	i := len(b.recs)
+	b.recs = append(b.recs, rec)
 	w.mu.Unlock()
 	select {
 	case w.kick <- struct{}{}:
 	default: // the flusher has been woken already
 	}
 	<-b.done
+	if err := b.errs[i]; err != nil {
+		return fmt.Errorf("state: append to %s: %w", w.name, err)
+	}
 	return b.err
 }
 
@@ -368,13 +381,21 @@ func (w *writer) flusher() {
 				}
 				break
 			}
-			err := w.flush(b.buf)
+			buf := w.buf[:0]
+			b.errs = make([]error, len(b.recs))
+			for i := range b.recs {
+				buf, b.errs[i] = w.b.appendRecord(buf, &b.recs[i])
+			}
+			w.buf = buf
+			var err error
+			if len(buf) > 0 {
+				err = w.flush(buf)
+			}
 			w.mu.Lock()
 			if err != nil && w.err == nil {
 				w.err = fmt.Errorf("state: append to %s: %w", w.name, err)
 			}
 			b.err = w.err
-			w.spare = b.buf
 			w.mu.Unlock()
 			close(b.done)
 		}

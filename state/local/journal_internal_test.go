@@ -3,6 +3,8 @@ package local
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -26,7 +28,7 @@ func batches(t *testing.T, writes ...[]string) ([]byte, []int) {
 			if op == "begin" {
 				kind = state.Begin
 			}
-			line, err := b.encodeRecord(state.Record{Kind: kind, OpID: op})
+			line, err := b.encodeRecord(&state.Record{Kind: kind, OpID: op})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,4 +116,47 @@ func TestUndecodableRecordIsAnError(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestAppendEncodingError: a record that cannot be encoded fails its own Append; the records written
+// with it are not affected, and the journal goes on.
+func TestAppendEncodingError(t *testing.T) {
+	b := New(t.TempDir(), Options{})
+	w, err := b.Create(t.Context(), state.Record{Kind: state.Begin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := state.Record{Kind: state.Commit, OpID: "bad", New: &state.Resource{Type: "t", Attributes: map[string]any{"n": math.NaN()}}}
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			if i == 7 {
+				errs <- w.Append(bad)
+				return
+			}
+			errs <- w.Append(state.Record{Kind: state.Intent, OpID: fmt.Sprint(i)})
+		}()
+	}
+	var failed int
+	for range 20 {
+		if err := <-errs; err != nil {
+			failed++
+			if !strings.Contains(err.Error(), "encode commit record") {
+				t.Errorf("Append: %v, want an encoding error", err)
+			}
+		}
+	}
+	if failed != 1 {
+		t.Errorf("%d appends failed, want the bad one only", failed)
+	}
+	if err := w.Append(state.Record{Kind: state.Intent, OpID: "after"}); err != nil {
+		t.Errorf("Append after the bad record: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, ok, err := b.Records(t.Context())
+	if err != nil || !ok || len(recs) != 1+19+1 {
+		t.Errorf("journal has %d records (%v, %v), want begin, 19 intents and 1 more", len(recs), ok, err)
+	}
 }
