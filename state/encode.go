@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/provhq/prov/internal/value"
 )
 
 // ErrCorrupt is wrapped by every error of Decode: the data is not a state this build can read.
@@ -71,9 +73,13 @@ func Decode(data []byte, name string) (*State, error) {
 		if json.Unmarshal(data, &head) == nil && head.Version > FormatVersion {
 			return nil, fail(-1, newerVersion(head.Version))
 		}
-		var se *syntaxError
+		var se *value.SyntaxError
 		if errors.As(err, &se) {
-			return nil, fail(int64(se.off), errors.New(se.msg))
+			msg := se.Msg
+			if se.Offset >= len(data) {
+				msg = "unexpected end of file (truncated?)"
+			}
+			return nil, fail(int64(se.Offset), errors.New(msg))
 		}
 		return nil, fail(-1, err)
 	}

@@ -6,8 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/provhq/prov/internal/value"
 )
@@ -114,386 +112,66 @@ func appendResource(b []byte, r *Resource) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// maxDepth is the deepest nesting the parser accepts.
-const maxDepth = 10000
-
-// parser decodes JSON from data; errors carry the byte offset of the problem.
-type parser struct {
-	data []byte
-	pos  int
-}
-
-// syntaxError is a decoding problem at a byte offset.
-type syntaxError struct {
-	off int
-	msg string
-}
-
-func (e *syntaxError) Error() string { return e.msg }
-
-func (p *parser) fail(format string, args ...any) error {
-	if p.pos >= len(p.data) {
-		return &syntaxError{off: len(p.data), msg: "unexpected end of file (truncated?)"}
-	}
-	return &syntaxError{off: p.pos, msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *parser) skipSpace() {
-	for p.pos < len(p.data) {
-		switch p.data[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next non-space byte, or 0 at the end.
-func (p *parser) peek() byte {
-	p.skipSpace()
-	if p.pos < len(p.data) {
-		return p.data[p.pos]
-	}
-	return 0
-}
-
-func (p *parser) expect(c byte) error {
-	if p.peek() != c {
-		return p.fail("invalid character %s, expected %q", p.char(), c)
-	}
-	p.pos++
-	return nil
-}
-
-// char describes the byte at pos for messages.
-func (p *parser) char() string {
-	if p.pos >= len(p.data) {
-		return "end of file"
-	}
-	return strconv.QuoteRune(rune(p.data[p.pos]))
-}
-
-// object parses an object, calling field for each key with the parser positioned at its value.
-// A null is accepted as an empty object when nullOK.
-func (p *parser) object(nullOK bool, field func(key string) error) error {
-	if nullOK && p.literal("null") {
-		return nil
-	}
-	if err := p.expect('{'); err != nil {
-		return err
-	}
-	if p.peek() == '}' {
-		p.pos++
-		return nil
-	}
-	for {
-		if p.peek() != '"' {
-			return p.fail("invalid character %s, expected a field name", p.char())
-		}
-		key, err := p.str()
-		if err != nil {
-			return err
-		}
-		if err := p.expect(':'); err != nil {
-			return err
-		}
-		p.skipSpace()
-		if err := field(key); err != nil {
-			return err
-		}
-		switch p.peek() {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return nil
-		default:
-			return p.fail("invalid character %s after an object field", p.char())
-		}
-	}
-}
-
-// literal consumes word (true, false, null) if it comes next.
-func (p *parser) literal(word string) bool {
-	p.skipSpace()
-	if len(p.data)-p.pos >= len(word) && string(p.data[p.pos:p.pos+len(word)]) == word {
-		p.pos += len(word)
-		return true
-	}
-	return false
-}
-
-func (p *parser) value(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, p.fail("value nested too deeply")
-	}
-	switch c := p.peek(); {
-	case c == '{':
-		m := map[string]any{}
-		err := p.object(false, func(k string) error {
-			v, err := p.value(depth + 1)
-			m[k] = v
-			return err
-		})
-		return m, err
-	case c == '[':
-		p.pos++
-		l := []any{}
-		if p.peek() == ']' {
-			p.pos++
-			return l, nil
-		}
-		for {
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			l = append(l, v)
-			switch p.peek() {
-			case ',':
-				p.pos++
-			case ']':
-				p.pos++
-				return l, nil
-			default:
-				return nil, p.fail("invalid character %s after a list element", p.char())
-			}
-		}
-	case c == '"':
-		return p.str()
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	case p.literal("true"):
-		return true, nil
-	case p.literal("false"):
-		return false, nil
-	case p.literal("null"):
-		return nil, nil
-	}
-	return nil, p.fail("invalid character %s, expected a value", p.char())
-}
-
-// numberLiteral consumes a JSON number and returns its text.
-func (p *parser) numberLiteral() ([]byte, error) {
-	start := p.pos
-	d := p.data
-	i := p.pos
-	digits := func() bool {
-		j := i
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	if i < len(d) && d[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(d) && d[i] == '0':
-		i++
-	case !digits():
-		p.pos = i
-		return nil, p.fail("invalid character %s in a number", p.char())
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if !digits() {
-			p.pos = i
-			return nil, p.fail("invalid character %s after a decimal point", p.char())
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if !digits() {
-			p.pos = i
-			return nil, p.fail("invalid character %s in an exponent", p.char())
-		}
-	}
-	p.pos = i
-	return d[start:i], nil
-}
-
-func (p *parser) number() (float64, error) {
-	start := p.pos
-	lit, err := p.numberLiteral()
-	if err != nil {
-		return 0, err
-	}
-	f, err := strconv.ParseFloat(string(lit), 64)
-	if err != nil {
-		p.pos = start
-		return 0, p.fail("number %s out of range", lit)
-	}
-	return f, nil
-}
-
-// str parses a string; the parser is at its opening quote.
-func (p *parser) str() (string, error) {
-	p.pos++ // "
-	d := p.data
-	start := p.pos
-	i := start
-	for i < len(d) {
-		c := d[i]
-		if c == '"' {
-			p.pos = i + 1
-			return string(d[start:i]), nil
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-		i++
-	}
-	// Slow path: escapes, control characters or non-ASCII.
-	buf := append([]byte(nil), d[start:i]...)
-	for i < len(d) {
-		c := d[i]
-		switch {
-		case c == '"':
-			p.pos = i + 1
-			return string(buf), nil
-		case c < 0x20:
-			p.pos = i
-			return "", p.fail("invalid control character %s in a string", p.char())
-		case c == '\\':
-			i++
-			if i >= len(d) {
-				p.pos = i
-				return "", p.fail("")
-			}
-			switch e := d[i]; e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := hex4(d, i+1)
-				if !ok {
-					p.pos = i
-					return "", p.fail("invalid \\u escape in a string")
-				}
-				i += 4
-				if utf16.IsSurrogate(r) {
-					if r2, ok := hex4(d, i+3); ok && i+2 < len(d) && d[i+1] == '\\' && d[i+2] == 'u' {
-						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-							r = dec
-							i += 6
-						} else {
-							r = utf8.RuneError
-						}
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				buf = utf8.AppendRune(buf, r)
-			default:
-				p.pos = i
-				return "", p.fail("invalid escape %s in a string", p.char())
-			}
-			i++
-		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(d[i:])
-			buf = utf8.AppendRune(buf, r) // invalid UTF-8 becomes U+FFFD
-			i += size
-		}
-	}
-	p.pos = i
-	return "", p.fail("")
-}
-
-func hex4(d []byte, i int) (rune, bool) {
-	if i+4 > len(d) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
+// parser is value's JSON parser with the typed helpers the state's known fields need.
+type parser struct{ *value.Parser }
 
 // typed helpers for the known fields: each accepts null as the zero value, as encoding/json does.
 
 func (p *parser) stringField(name string, dst *string) error {
-	if p.literal("null") {
+	if p.Literal("null") {
 		return nil
 	}
-	if p.peek() != '"' {
-		return p.fail("%s: expected a string, found %s", name, p.char())
+	if p.Peek() != '"' {
+		return p.Fail("%s: expected a string, found %s", name, p.Char())
 	}
-	s, err := p.str()
+	s, err := p.String()
 	*dst = s
 	return err
 }
 
 func (p *parser) boolField(name string, dst *bool) error {
 	switch {
-	case p.literal("null"):
-	case p.literal("true"):
+	case p.Literal("null"):
+	case p.Literal("true"):
 		*dst = true
-	case p.literal("false"):
+	case p.Literal("false"):
 		*dst = false
 	default:
-		return p.fail("%s: expected true or false, found %s", name, p.char())
+		return p.Fail("%s: expected true or false, found %s", name, p.Char())
 	}
 	return nil
 }
 
 func (p *parser) uintField(name string, bits int) (uint64, error) {
-	if p.literal("null") {
+	if p.Literal("null") {
 		return 0, nil
 	}
-	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
-		return 0, p.fail("%s: expected a number, found %s", name, p.char())
+	if c := p.Peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, p.Fail("%s: expected a number, found %s", name, p.Char())
 	}
-	start := p.pos
-	lit, err := p.numberLiteral()
+	start := p.Pos()
+	lit, err := p.NumberLiteral()
 	if err != nil {
 		return 0, err
 	}
 	n, err := strconv.ParseUint(string(lit), 10, bits)
 	if err != nil {
-		p.pos = start
-		return 0, p.fail("%s: %s is not a whole number of %d bits", name, lit, bits)
+		p.Seek(start)
+		return 0, p.Fail("%s: %s is not a whole number of %d bits", name, lit, bits)
 	}
 	return n, nil
 }
 
 func (p *parser) stringList(name string) ([]string, error) {
-	if p.literal("null") {
+	if p.Literal("null") {
 		return nil, nil
 	}
-	if err := p.expect('['); err != nil {
+	if err := p.Expect('['); err != nil {
 		return nil, err
 	}
 	l := []string{}
-	if p.peek() == ']' {
-		p.pos++
+	if p.Peek() == ']' {
+		p.Next()
 		return l, nil
 	}
 	for {
@@ -502,29 +180,29 @@ func (p *parser) stringList(name string) ([]string, error) {
 			return nil, err
 		}
 		l = append(l, s)
-		switch p.peek() {
+		switch p.Peek() {
 		case ',':
-			p.pos++
+			p.Next()
 		case ']':
-			p.pos++
+			p.Next()
 			return l, nil
 		default:
-			return nil, p.fail("invalid character %s after a list element", p.char())
+			return nil, p.Fail("invalid character %s after a list element", p.Char())
 		}
 	}
 }
 
 // skip parses and drops a value of an unknown field (newer builds may add fields).
 func (p *parser) skip() error {
-	_, err := p.value(0)
+	_, err := p.Value()
 	return err
 }
 
 // parseState decodes a state object; the version is checked by the caller.
 func parseState(data []byte) (*State, error) {
-	p := &parser{data: data}
+	p := parser{value.NewParser(data)}
 	s := &State{}
-	err := p.object(false, func(key string) error {
+	err := p.Object(false, func(key string) error {
 		switch key {
 		case "version":
 			n, err := p.uintField("version", 31)
@@ -540,8 +218,8 @@ func parseState(data []byte) (*State, error) {
 			return p.stringField("prov_version", &s.ProvVersion)
 		case "resources":
 			s.Resources = map[string]*Resource{}
-			return p.object(true, func(addr string) error {
-				if p.literal("null") {
+			return p.Object(true, func(addr string) error {
+				if p.Literal("null") {
 					s.Resources[addr] = nil
 					return nil
 				}
@@ -551,17 +229,17 @@ func parseState(data []byte) (*State, error) {
 			})
 		case "outputs":
 			s.Outputs = map[string]*Output{}
-			return p.object(true, func(name string) error {
-				if p.literal("null") {
+			return p.Object(true, func(name string) error {
+				if p.Literal("null") {
 					s.Outputs[name] = nil
 					return nil
 				}
 				o := &Output{}
 				s.Outputs[name] = o
-				return p.object(false, func(key string) error {
+				return p.Object(false, func(key string) error {
 					switch key {
 					case "value":
-						v, err := p.value(0)
+						v, err := p.Value()
 						o.Value = v
 						return err
 					case "sensitive":
@@ -576,15 +254,15 @@ func parseState(data []byte) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.peek() != 0 {
-		return nil, p.fail("invalid character %s after the end of the state", p.char())
+	if !p.End() {
+		return nil, p.Fail("invalid character %s after the end of the state", p.Char())
 	}
 	return s, nil
 }
 
 func (p *parser) resource(where string) (*Resource, error) {
 	r := &Resource{}
-	err := p.object(false, func(key string) error {
+	err := p.Object(false, func(key string) error {
 		var err error
 		switch key {
 		case "type":
@@ -592,11 +270,11 @@ func (p *parser) resource(where string) (*Resource, error) {
 		case "provider":
 			return p.stringField(where+".provider", &r.Provider)
 		case "config":
-			r.Config, err = p.value(0)
+			r.Config, err = p.Value()
 		case "attributes":
-			r.Attributes, err = p.value(0)
+			r.Attributes, err = p.Value()
 		case "sensitive":
-			start := p.pos
+			start := p.Pos()
 			paths, err := p.stringList(where + ".sensitive")
 			if err != nil {
 				return err
@@ -605,8 +283,8 @@ func (p *parser) resource(where string) (*Resource, error) {
 			for _, s := range paths {
 				path, err := value.ParsePath(s)
 				if err != nil {
-					p.pos = start
-					return p.fail("%s.sensitive: %v", where, err)
+					p.Seek(start)
+					return p.Fail("%s.sensitive: %v", where, err)
 				}
 				r.Sensitive = append(r.Sensitive, path)
 			}
@@ -616,11 +294,11 @@ func (p *parser) resource(where string) (*Resource, error) {
 		case "dependencies":
 			r.Dependencies, err = p.stringList(where + ".dependencies")
 		case "monthly_cost":
-			if p.literal("null") {
+			if p.Literal("null") {
 				return nil
 			}
 			var cost float64
-			if cost, err = p.number(); err == nil {
+			if cost, err = p.Number(); err == nil {
 				r.MonthlyCost = &cost
 			}
 		default:

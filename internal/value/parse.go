@@ -1,59 +1,69 @@
 package value
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// A hand-written JSON parser for values, the counterpart of AppendJSON: every value a plugin sends or
-// receives is parsed with it, and encoding/json's Unmarshal into an interface scans the input twice
-// and builds through reflection. The result is exactly Unmarshal's (objects as map[string]any, the
-// last of duplicate keys winning; numbers as float64; invalid UTF-8 and lone surrogates as U+FFFD),
-// and so is what it rejects; a fuzz test holds the two side by side.
+// A hand-written JSON parser, the counterpart of AppendJSON: state files, and every value a plugin
+// sends or receives, are read with it, and encoding/json's Unmarshal into an interface scans the input
+// twice and builds through reflection. A value parses exactly as Unmarshal parses it into an any
+// (objects as map[string]any, the last of duplicate keys winning; numbers as float64; invalid UTF-8 and
+// lone surrogates as U+FFFD), and what Unmarshal rejects is rejected; a fuzz test holds the two side by
+// side. Parser also serves decoders of known shapes (the state file): Object, String and the rest.
 
 // ParseJSON parses one JSON value; anything but white space after it is an error.
 func ParseJSON(data []byte) (any, error) {
-	// One copy of the input: strings without escapes are slices of it rather than copies each.
-	p := parser{data: data, text: string(data)}
-	p.space()
-	v, err := p.value(0)
+	p := NewParser(data)
+	v, err := p.Value()
 	if err != nil {
 		return nil, err
 	}
-	if p.space(); p.pos < len(p.data) {
-		return nil, p.errorf("invalid character %s after top-level value", quoteChar(p.data[p.pos]))
+	if !p.End() {
+		return nil, p.Fail("invalid character %s after the value", p.Char())
 	}
 	return v, nil
 }
 
-type parser struct {
+// Parser reads JSON from a byte slice; its errors are *SyntaxError, with the offset of the problem.
+type Parser struct {
 	data []byte
-	text string // data as a string
+	text string // data as a string: strings without escapes are slices of it, not copies each
 	pos  int
 }
 
-// errEnd is the error for input that stops in the middle of a value.
-var errEnd = errors.New("unexpected end of JSON input")
+// NewParser returns a Parser at the start of data.
+func NewParser(data []byte) *Parser { return &Parser{data: data, text: string(data)} }
 
-func (p *parser) errorf(format string, args ...any) error {
-	return fmt.Errorf("offset %d: "+format, append([]any{p.pos}, args...)...)
+// SyntaxError is a problem at byte Offset of the input.
+type SyntaxError struct {
+	Offset int
+	Msg    string
 }
 
-func quoteChar(c byte) string {
-	if c == '\'' {
-		return `'\''`
+func (e *SyntaxError) Error() string { return fmt.Sprintf("offset %d: %s", e.Offset, e.Msg) }
+
+// Fail returns a SyntaxError at the current position (or the end of input, there).
+func (p *Parser) Fail(format string, args ...any) error {
+	if p.pos >= len(p.data) {
+		return &SyntaxError{Offset: len(p.data), Msg: "unexpected end of input"}
 	}
-	if c == '"' {
-		return `'"'`
-	}
-	s := strconv.Quote(string(rune(c)))
-	return "'" + s[1:len(s)-1] + "'"
+	return &SyntaxError{Offset: p.pos, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (p *parser) space() {
+// Pos is the offset of the next byte; Seek moves there.
+func (p *Parser) Pos() int     { return p.pos }
+func (p *Parser) Seek(pos int) { p.pos = pos }
+
+// End skips white space and reports whether the input is over.
+func (p *Parser) End() bool {
+	p.skipSpace()
+	return p.pos >= len(p.data)
+}
+
+func (p *Parser) skipSpace() {
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -64,310 +74,312 @@ func (p *parser) space() {
 	}
 }
 
-func (p *parser) value(depth int) (any, error) {
-	if p.pos >= len(p.data) {
-		return nil, errEnd
+// Peek skips white space and returns the next byte, or 0 at the end.
+func (p *Parser) Peek() byte {
+	p.skipSpace()
+	if p.pos < len(p.data) {
+		return p.data[p.pos]
 	}
-	switch c := p.data[p.pos]; {
-	case (c == '{' || c == '[') && depth >= maxDepth:
-		return nil, p.errorf("exceeded max depth")
-	case c == '{':
-		return p.object(depth)
-	case c == '[':
-		return p.array(depth)
-	case c == '"':
-		return p.string()
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	case c == 't':
-		return true, p.literal("true")
-	case c == 'f':
-		return false, p.literal("false")
-	case c == 'n':
-		return nil, p.literal("null")
-	default:
-		return nil, p.errorf("invalid character %s looking for beginning of value", quoteChar(c))
-	}
+	return 0
 }
 
-func (p *parser) literal(word string) error {
-	for i := range len(word) {
-		if p.pos >= len(p.data) {
-			return errEnd
-		}
-		if p.data[p.pos] != word[i] {
-			return p.errorf("invalid character %s in literal %s (expecting %s)", quoteChar(p.data[p.pos]), word, quoteChar(word[i]))
-		}
-		p.pos++
+// Next consumes the byte Peek returns.
+func (p *Parser) Next() { p.pos++ }
+
+// Expect consumes c, after white space.
+func (p *Parser) Expect(c byte) error {
+	if p.Peek() != c {
+		return p.Fail("invalid character %s, expected %q", p.Char(), c)
 	}
+	p.pos++
 	return nil
 }
 
-func (p *parser) object(depth int) (any, error) {
-	p.pos++ // {
-	m := make(map[string]any)
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+// Char describes the byte at the current position, for messages.
+func (p *Parser) Char() string {
+	if p.pos >= len(p.data) {
+		return "end of input"
+	}
+	return strconv.QuoteRune(rune(p.data[p.pos]))
+}
+
+// Literal consumes word (true, false, null) if it comes next.
+func (p *Parser) Literal(word string) bool {
+	p.skipSpace()
+	if len(p.data)-p.pos >= len(word) && p.text[p.pos:p.pos+len(word)] == word {
+		p.pos += len(word)
+		return true
+	}
+	return false
+}
+
+// Object parses an object, calling field for each key with the parser at its value, which field must
+// consume. A null is accepted as an empty object when nullOK.
+func (p *Parser) Object(nullOK bool, field func(key string) error) error {
+	if nullOK && p.Literal("null") {
+		return nil
+	}
+	if err := p.Expect('{'); err != nil {
+		return err
+	}
+	if p.Peek() == '}' {
 		p.pos++
-		return m, nil
+		return nil
 	}
 	for {
-		if p.pos >= len(p.data) {
-			return nil, errEnd
+		if p.Peek() != '"' {
+			return p.Fail("invalid character %s, expected a field name", p.Char())
 		}
-		if p.data[p.pos] != '"' {
-			return nil, p.errorf("invalid character %s looking for beginning of object key string", quoteChar(p.data[p.pos]))
-		}
-		k, err := p.string()
+		key, err := p.String()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, errEnd
+		if err := p.Expect(':'); err != nil {
+			return err
 		}
-		if p.data[p.pos] != ':' {
-			return nil, p.errorf("invalid character %s after object key", quoteChar(p.data[p.pos]))
+		p.skipSpace()
+		if err := field(key); err != nil {
+			return err
 		}
-		p.pos++
-		p.space()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		m[k] = v
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, errEnd
-		}
-		switch p.data[p.pos] {
+		switch p.Peek() {
 		case ',':
 			p.pos++
-			p.space()
 		case '}':
 			p.pos++
-			return m, nil
+			return nil
 		default:
-			return nil, p.errorf("invalid character %s after object key:value pair", quoteChar(p.data[p.pos]))
+			return p.Fail("invalid character %s after an object field", p.Char())
 		}
 	}
 }
 
-func (p *parser) array(depth int) (any, error) {
-	p.pos++ // [
-	a := []any{}
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == ']' {
-		p.pos++
-		return a, nil
-	}
-	for {
-		v, err := p.value(depth + 1)
+// maxNesting is how many objects and lists may nest, as in encoding/json.
+const maxNesting = 10000
+
+// Value parses any JSON value.
+func (p *Parser) Value() (any, error) { return p.value(0) }
+
+// value parses a value inside depth objects and lists.
+func (p *Parser) value(depth int) (any, error) {
+	switch c := p.Peek(); {
+	case p.End():
+		return nil, p.Fail("")
+	case (c == '{' || c == '[') && depth >= maxNesting:
+		return nil, p.Fail("value nested too deeply")
+	case c == '{':
+		m := map[string]any{}
+		err := p.Object(false, func(k string) error {
+			v, err := p.value(depth + 1)
+			m[k] = v
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
-		p.space()
-		if p.pos >= len(p.data) {
-			return nil, errEnd
-		}
-		switch p.data[p.pos] {
-		case ',':
+		return m, nil
+	case c == '[':
+		p.pos++
+		l := []any{}
+		if p.Peek() == ']' {
 			p.pos++
-			p.space()
-		case ']':
-			p.pos++
-			return a, nil
-		default:
-			return nil, p.errorf("invalid character %s after array element", quoteChar(p.data[p.pos]))
+			return l, nil
 		}
+		for {
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+			switch p.Peek() {
+			case ',':
+				p.pos++
+			case ']':
+				p.pos++
+				return l, nil
+			default:
+				return nil, p.Fail("invalid character %s after a list element", p.Char())
+			}
+		}
+	case c == '"':
+		return p.String()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.Number()
+	case p.Literal("true"):
+		return true, nil
+	case p.Literal("false"):
+		return false, nil
+	case p.Literal("null"):
+		return nil, nil
 	}
+	return nil, p.Fail("invalid character %s, expected a value", p.Char())
 }
 
-// number parses JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (p *parser) number() (any, error) {
+// NumberLiteral consumes a JSON number and returns its text.
+func (p *Parser) NumberLiteral() ([]byte, error) {
+	p.skipSpace()
 	start := p.pos
-	if p.data[p.pos] == '-' {
-		p.pos++
-	}
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
-			p.pos++
-			n++
+	d := p.data
+	i := p.pos
+	digits := func() bool {
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
 		}
-		return n
+		return i > j
 	}
-	if p.pos >= len(p.data) {
-		return nil, errEnd
+	if i < len(d) && d[i] == '-' {
+		i++
 	}
-	switch c := p.data[p.pos]; {
-	case c == '0':
-		p.pos++
-	case c >= '1' && c <= '9':
-		digits()
-	default:
-		return nil, p.errorf("invalid character %s in numeric literal", quoteChar(c))
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case !digits():
+		p.pos = i
+		return nil, p.Fail("invalid character %s in a number", p.Char())
 	}
-	if p.pos < len(p.data) && p.data[p.pos] == '.' {
-		p.pos++
-		if p.pos >= len(p.data) {
-			return nil, errEnd
-		}
-		if digits() == 0 {
-			return nil, p.errorf("invalid character %s after decimal point in numeric literal", quoteChar(p.data[p.pos]))
+	if i < len(d) && d[i] == '.' {
+		i++
+		if !digits() {
+			p.pos = i
+			return nil, p.Fail("invalid character %s after a decimal point", p.Char())
 		}
 	}
-	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
-		p.pos++
-		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
-			p.pos++
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
 		}
-		if p.pos >= len(p.data) {
-			return nil, errEnd
-		}
-		if digits() == 0 {
-			return nil, p.errorf("invalid character %s in exponent of numeric literal", quoteChar(p.data[p.pos]))
+		if !digits() {
+			p.pos = i
+			return nil, p.Fail("invalid character %s in an exponent", p.Char())
 		}
 	}
-	text := p.data[start:p.pos]
-	f, err := strconv.ParseFloat(string(text), 64)
+	p.pos = i
+	return d[start:i], nil
+}
+
+// Number parses a number as a float64; one out of its range is an error.
+func (p *Parser) Number() (float64, error) {
+	p.skipSpace()
+	start := p.pos
+	lit, err := p.NumberLiteral()
 	if err != nil {
-		return nil, fmt.Errorf("offset %d: cannot unmarshal number %s into Go value of type float64", start, text)
+		return 0, err
+	}
+	f, err := strconv.ParseFloat(p.text[start:p.pos], 64)
+	if err != nil {
+		p.pos = start
+		return 0, p.Fail("number %s out of range", lit)
 	}
 	return f, nil
 }
 
-// string parses a string literal. One without escapes or invalid UTF-8 is copied as it is.
-func (p *parser) string() (string, error) {
-	p.pos++ // "
-	start := p.pos
-	ascii := true
-	for p.pos < len(p.data) {
-		switch c := p.data[p.pos]; {
-		case c == '"':
-			end := p.pos
-			p.pos++
-			if ascii || utf8.Valid(p.data[start:end]) {
-				return p.text[start:end], nil
-			}
-			return string(appendValidUTF8(nil, p.data[start:end])), nil
-		case c == '\\':
-			return p.escaped(start)
-		case c < 0x20:
-			return "", p.errorf("invalid character %s in string literal", quoteChar(c))
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		p.pos++
+// String parses a string; the next byte after white space must be its opening quote.
+func (p *Parser) String() (string, error) {
+	if err := p.Expect('"'); err != nil {
+		return "", err
 	}
-	return "", errEnd
-}
-
-// escaped finishes a string literal that has escapes, from its first one.
-func (p *parser) escaped(start int) (string, error) {
-	b := appendValidUTF8(make([]byte, 0, p.pos-start+16), p.data[start:p.pos])
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
+	d := p.data
+	start := p.pos
+	i := start
+	for i < len(d) {
+		c := d[i]
+		if c == '"' {
+			p.pos = i + 1
+			return p.text[start:i], nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		i++
+	}
+	// Escapes, control characters or non-ASCII.
+	buf := append([]byte(nil), d[start:i]...)
+	for i < len(d) {
+		c := d[i]
 		switch {
 		case c == '"':
-			p.pos++
-			return string(b), nil
+			p.pos = i + 1
+			return string(buf), nil
 		case c < 0x20:
-			return "", p.errorf("invalid character %s in string literal", quoteChar(c))
-		case c != '\\':
-			// A run of plain bytes, invalid UTF-8 replaced.
-			run := p.pos
-			for p.pos < len(p.data) && p.data[p.pos] != '"' && p.data[p.pos] != '\\' && p.data[p.pos] >= 0x20 {
-				p.pos++
+			p.pos = i
+			return "", p.Fail("invalid control character %s in a string", p.Char())
+		case c == '\\':
+			i++
+			if i >= len(d) {
+				p.pos = i
+				return "", p.Fail("")
 			}
-			b = appendValidUTF8(b, p.data[run:p.pos])
-			continue
-		}
-		p.pos++ // backslash
-		if p.pos >= len(p.data) {
-			return "", errEnd
-		}
-		e := p.data[p.pos]
-		p.pos++
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, err := p.hex4()
-			if err != nil {
-				return "", err
-			}
-			if utf16.IsSurrogate(r) {
-				// A pair makes one rune; a lone half is U+FFFD, and the next escape is read on its own.
-				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
-					save := p.pos
-					p.pos += 2
-					r2, err := p.hex4()
-					if err != nil {
-						return "", err
-					}
-					if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-						b = utf8.AppendRune(b, pair)
-						continue
-					}
-					p.pos = save
+			switch e := d[i]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := hex4(d, i+1)
+				if !ok {
+					p.pos = i
+					return "", p.Fail("invalid \\u escape in a string")
 				}
-				r = utf8.RuneError
+				i += 4
+				if utf16.IsSurrogate(r) {
+					// A pair makes one rune; a lone half is U+FFFD and what follows is read on its own.
+					r2, ok := hex4(d, i+3)
+					if ok && i+2 < len(d) && d[i+1] == '\\' && d[i+2] == 'u' {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							r = dec
+							i += 6
+						} else {
+							r = utf8.RuneError
+						}
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				p.pos = i
+				return "", p.Fail("invalid escape %s in a string", p.Char())
 			}
-			b = utf8.AppendRune(b, r)
+			i++
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			i++
 		default:
-			p.pos--
-			return "", p.errorf("invalid character %s in string escape code", quoteChar(e))
+			r, size := utf8.DecodeRune(d[i:])
+			buf = utf8.AppendRune(buf, r) // invalid UTF-8 becomes U+FFFD
+			i += size
 		}
 	}
-	return "", errEnd
+	p.pos = i
+	return "", p.Fail("")
 }
 
-func (p *parser) hex4() (rune, error) {
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
 	var r rune
-	for range 4 {
-		if p.pos >= len(p.data) {
-			return 0, errEnd
-		}
-		c := p.data[p.pos]
-		var d byte
+	for _, c := range d[i : i+4] {
 		switch {
 		case c >= '0' && c <= '9':
-			d = c - '0'
+			c -= '0'
 		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
+			c -= 'a' - 10
 		case c >= 'A' && c <= 'F':
-			d = c - 'A' + 10
+			c -= 'A' - 10
 		default:
-			return 0, p.errorf("invalid character %s in \\u hexadecimal character escape", quoteChar(c))
+			return 0, false
 		}
-		r = r<<4 | rune(d)
-		p.pos++
+		r = r<<4 | rune(c)
 	}
-	return r, nil
-}
-
-// appendValidUTF8 appends s with each invalid byte replaced by U+FFFD, as encoding/json does.
-func appendValidUTF8(b, s []byte) []byte {
-	for len(s) > 0 {
-		r, size := utf8.DecodeRune(s)
-		if r == utf8.RuneError && size == 1 {
-			b = utf8.AppendRune(b, utf8.RuneError)
-		} else {
-			b = append(b, s[:size]...)
-		}
-		s = s[size:]
-	}
-	return b
+	return r, true
 }
