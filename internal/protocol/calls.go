@@ -15,10 +15,10 @@ import (
 	protov1 "github.com/provhq/prov/internal/protocol/v1"
 )
 
-// Plan, Apply and Read travel on the Calls stream, many calls at once: a gRPC stream of its own per
-// call (headers, trailers, a server goroutine and a context watcher each) costs more CPU than a no-op
-// call's work, and an apply keeps thousands in flight. On the shared stream a call is a request and
-// its result, plus any progress. The unary RPCs stay for plugins built before Calls existed.
+// Plan, Apply and Read travel on Calls streams, many calls on each: a gRPC stream of its own per call
+// (headers, trailers, a server goroutine and a context watcher each) costs more CPU than a no-op
+// call's work, and an apply keeps thousands in flight. On a shared stream a call is a request and its
+// result, plus any progress. The unary RPCs stay for plugins built before Calls existed.
 
 // errNoCalls says the plugin does not serve Calls: the caller makes the unary RPC instead. The call
 // never reached the plugin's implementation, so making it again is safe.
