@@ -264,6 +264,9 @@ func (r *run) walk(ctx context.Context) *Result {
 			}
 			res.Diagnostics = append(res.Diagnostics, ev.diags...)
 			if !ev.diags.HasErrors() {
+				if ev.claimed { // a change that ended holding its slot hands it over with the outcome
+					r.unclaim(n.prov)
+				}
 				n.status = done
 				count(res, ev.action)
 				release(ev.idx)
